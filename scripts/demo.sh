@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# ferry's main job on a sample image built offline: copy it between every
+# local format and inspect it, showing what a user sees.
+set -euo pipefail
+FERRY=${1:-build/ferry}
+FERRY=$(realpath "$FERRY")
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/ferry-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+echo "== building a sample image (busybox-static, offline) in $work/sample"
+"$here/make-sample-image.sh" "$work/sample" demo --extra-layers 2 >/dev/null
+
+export FERRY_DEMO=1
+step "$FERRY" --version
+step "$FERRY" --insecure-policy copy oci:"$work/sample":demo dir:"$work/dir"
+step "$FERRY" --insecure-policy copy dir:"$work/dir" docker-archive:"$work/sample.tar":ferry/demo:1.0
+step "$FERRY" --insecure-policy copy docker-archive:"$work/sample.tar" oci-archive:"$work/sample-oci.tar":demo
+step "$FERRY" --insecure-policy copy --format v2s2 oci-archive:"$work/sample-oci.tar":demo oci:"$work/back":demo 2>&1 || true
+step "$FERRY" --insecure-policy copy oci-archive:"$work/sample-oci.tar":demo oci:"$work/back":demo
+step "$FERRY" inspect docker-archive:"$work/sample.tar"
+step "$FERRY" inspect --format '{{.Architecture}}/{{.Os}} {{len .Layers}} layers, created {{.Created}}' oci:"$work/back":demo
+step "$FERRY" inspect --config oci:"$work/back":demo
+step "$FERRY" list-tags docker-archive:"$work/sample.tar"
+if command -v skopeo >/dev/null; then
+  echo
+  echo "== skopeo reads what ferry wrote"
+  step skopeo inspect --format '{{.Digest}}' oci:"$work/back":demo
+  step "$FERRY" inspect --format '{{.Digest}}' oci:"$work/back":demo
+fi
+echo
+echo "demo: all steps succeeded"

@@ -1,0 +1,70 @@
+// `inspect IMAGE-NAME`.
+#include <cstdio>
+
+#include "cli/command.h"
+#include "ops/inspect.h"
+#include "util/error.h"
+
+namespace ferry::cli {
+
+namespace {
+
+class InspectCommand : public Command {
+ public:
+  explicit InspectCommand(CommandEnv* env) : env_(env) {}
+
+  CommandHelp help() const override {
+    CommandHelp h;
+    h.use = "inspect [command options] IMAGE-NAME";
+    h.short_desc = "Inspect image IMAGE-NAME";
+    h.long_desc = "Return low-level information about \"IMAGE-NAME\" in a registry/transport\n" +
+                  transports_help_paragraph();
+    h.example = env_->program + " inspect docker://registry.fedoraproject.org/fedora\n" +
+                env_->program + " inspect --config docker://docker.io/alpine\n" + env_->program +
+                " inspect  --format \"Name: {{.Name}} Digest: {{.Digest}}\" docker://registry.access.redhat.com/ubi8";
+    return h;
+  }
+
+  void define(FlagSet& fs) override {
+    shared_.define(fs);
+    image_.define(fs);
+    retry_.define(fs);
+    fs.add_bool("raw", 0, &opts_.raw, "output raw manifest or configuration");
+    fs.add_bool("config", 0, &opts_.config, "output configuration");
+    fs.add_string("format", 'f', &opts_.format, "Format the output to a Go template");
+    fs.add_bool("no-tags", 'n', &opts_.no_tags,
+                "Do not list the available tags from the repository in the output");
+  }
+
+  int run(const std::vector<std::string>& args) override {
+    if (args.size() != 1) throw Error("Exactly one argument expected");
+    if (opts_.raw && !opts_.format.empty()) throw Error("raw output does not support format option");
+    const GlobalOptions& g = *env_->global;
+    SystemContext ctx = g.base_context();
+    image_.apply(g, shared_, ctx);
+    std::unique_ptr<ImageReference> ref;
+    try {
+      ref = parse_image_name(args[0]);
+    } catch (const Error& e) {
+      throw Error("Error parsing image name \"" + args[0] + "\": " + e.what(), e.exit_code());
+    }
+    std::string out = inspect_image(*ref, ctx, opts_);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+
+ private:
+  CommandEnv* env_;
+  SharedImageOptions shared_;
+  ImageOptions image_{""};
+  RetryOptions retry_;
+  InspectOptions opts_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_inspect_command(CommandEnv* env) {
+  return std::make_unique<InspectCommand>(env);
+}
+
+}  // namespace ferry::cli

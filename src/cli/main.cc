@@ -1,0 +1,129 @@
+// ferry's entry point: parse the command line as skopeo (cobra) does,
+// dispatch, and report failures as logrus fatal lines with skopeo's exit
+// codes.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cli/command.h"
+#include "cli/log.h"
+#include "util/error.h"
+
+using namespace ferry;
+using namespace ferry::cli;
+
+namespace {
+
+// --command-timeout: skopeo cancels the whole command's context. ferry's
+// commits are atomic renames, so stopping the process at the deadline can
+// leave temporary files but never a half-written image under its name.
+void start_deadline(Duration timeout) {
+  if (timeout.count() <= 0) return;
+  std::thread([timeout] {
+    std::this_thread::sleep_for(timeout);
+    log(Level::Fatal, "context deadline exceeded");
+    std::fflush(stdout);
+    _exit(1);
+  }).detach();
+}
+
+int run(int argc, char** argv) {
+  const std::string program = program_name(argc > 0 ? argv[0] : "ferry");
+  GlobalOptions global;
+  FlagSet root(program);
+  global.define(root);
+  CommandEnv env{&global, program};
+  auto commands = make_commands(&env);
+  auto find = [&](std::string_view name) -> Command* {
+    for (auto& c : commands)
+      if (c->help().name() == name) return c.get();
+    return nullptr;
+  };
+  auto all_help = [&] {
+    std::vector<CommandHelp> hs;
+    for (auto& c : commands) hs.push_back(c->help());
+    CommandHelp help;
+    help.use = "help [command]";
+    help.short_desc = "Help about any command";
+    hs.push_back(help);
+    std::sort(hs.begin(), hs.end(), [](const CommandHelp& a, const CommandHelp& b) { return a.name() < b.name(); });
+    return hs;
+  };
+  CommandHelp root_desc;
+  root_desc.use = program;
+  root_desc.long_desc = "Various operations with container images and container image registries";
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Invocation inv = traverse(root, args, [&](std::string_view w) { return w == "help" || find(w); });
+
+  auto print = [](const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); };
+  auto print_command_help = [&](Command& c) {
+    FlagSet fs(c.help().name());
+    fs.set_parent(&root);
+    c.define(fs);
+    print(command_help(program, c.help(), fs));
+  };
+
+  if (inv.command.empty()) {
+    auto rest = root.parse(inv.args);
+    if (root.help_requested()) {
+      print(root_help(program, root_desc, root, all_help()));
+      return 0;
+    }
+    if (global.version) {
+      std::printf("%s version %s\n", program.c_str(), FERRY_VERSION);
+      return 0;
+    }
+    if (rest.empty())
+      throw Error("Missing command '" + program + " COMMAND'\nTry '" + program +
+                  " --help' for more information");
+    throw Error("Unrecognized command `" + program + " " + rest[0] + "`\nTry '" + program +
+                " --help' for more information");
+  }
+  if (inv.command == "help") {
+    FlagSet fs("help");
+    fs.set_parent(&root);
+    auto rest = fs.parse(inv.args);
+    Command* c = rest.empty() ? nullptr : find(rest[0]);
+    if (c) print_command_help(*c);
+    else print(root_help(program, root_desc, root, all_help()));
+    return 0;
+  }
+
+  Command* cmd = find(inv.command);
+  FlagSet fs(inv.command);
+  fs.set_parent(&root);
+  cmd->define(fs);
+  env.flags = &fs;
+  auto positionals = fs.parse(inv.args);
+  if (fs.help_requested()) {
+    print(command_help(program, cmd->help(), fs));
+    return 0;
+  }
+  set_debug(global.debug);
+  if (global.tls_verify)
+    log_warning("'--tls-verify' is deprecated, please set this on the specific subcommand");
+  start_deadline(global.command_timeout);
+  return cmd->run(positionals);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    int rc = run(argc, argv);
+    std::fflush(stdout);
+    return rc;
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    log(Level::Fatal, e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    log(Level::Fatal, std::string("internal error: ") + e.what());
+    return 1;
+  }
+}

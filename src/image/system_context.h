@@ -1,0 +1,44 @@
+// Everything the user configured that a transport may need, gathered in one
+// plain struct (containers/image calls it SystemContext). One per image side:
+// copy builds a source context from the --src-* flags and a destination
+// context from the --dest-* flags.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ferry {
+
+struct SystemContext {
+  // Platform choice for lists (--override-os/arch/variant); empty = runtime.
+  std::string os_choice;
+  std::string arch_choice;
+  std::string variant_choice;
+
+  std::string big_files_temp_dir = "/var/tmp";  // --tmpdir
+
+  // oci / oci-archive
+  std::string oci_shared_blob_dir;             // --{src,dest}-shared-blob-dir
+  bool oci_accept_uncompressed_layers = false;  // --dest-oci-accept-uncompressed-layers
+
+  // dir
+  bool dir_force_compress = false;    // --dest-compress
+  bool dir_force_decompress = false;  // --dest-decompress
+
+  // docker-archive destination: extra RepoTags (--additional-tag)
+  std::vector<std::string> docker_archive_additional_tags;
+
+  // Registry access (docker://); used by the registry transport.
+  std::string authfile;  // --authfile / --{src,dest}-authfile / $REGISTRY_AUTH_FILE
+  std::optional<std::string> username, password;  // --creds / --username / --password
+  std::optional<std::string> registry_token;      // --registry-token
+  bool no_creds = false;
+  std::string cert_dir;
+  std::optional<bool> tls_verify;  // absent: registries.conf / default
+  std::string registries_conf;     // --registries-conf
+  std::string registries_d;        // --registries.d
+  std::string user_agent = "ferry/" FERRY_VERSION;
+};
+
+}  // namespace ferry

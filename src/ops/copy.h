@@ -1,0 +1,43 @@
+// The copy engine, written once for every transport (containers/image's
+// copy.Image): policy check, manifest type choice, parallel blob copies
+// through the verifying stream chain, config and manifest conversion,
+// signatures, atomic commit.
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/policy.h"
+#include "image/types.h"
+#include "io/compression.h"
+
+namespace ferry {
+
+enum class MultiArch { System, All, IndexOnly };
+
+// Parses --multi-arch; throws skopeo's message for unknown values.
+MultiArch parse_multi_arch(const std::string& v);
+
+struct CopyOptions {
+  std::string format_mime;  // from --format; "" = automatic
+  bool remove_signatures = false;
+  bool preserve_digests = false;
+  MultiArch multi_arch = MultiArch::System;
+  // --dest-compress-format / --dest-compress-level
+  std::optional<Compression> compress_format;
+  int compress_level = -1;
+  unsigned parallel_copies = 6;  // --image-parallel-copies (0 means 6)
+  FILE* report = stdout;        // nullptr: --quiet
+};
+
+struct CopyResult {
+  std::string manifest_digest;  // of the top-level manifest written
+};
+
+CopyResult copy_image(const Policy& policy, const ImageReference& src, const SystemContext& src_ctx,
+                      const ImageReference& dst, const SystemContext& dst_ctx,
+                      const CopyOptions& opts);
+
+}  // namespace ferry

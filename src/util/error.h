@@ -1,0 +1,34 @@
+// The one exception type that reaches the user. Every failure a user can see
+// is a ferry::Error whose message names what failed and where; the CLI prints
+// it skopeo-style and exits with exit_code (1, or 2 for "image not found" as
+// skopeo >= 1.16 does).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace ferry {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& msg, int exit_code = 1)
+      : std::runtime_error(msg), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+// Raised when an image (tag, index entry, manifest) does not exist; exits 2.
+class NotFoundError : public Error {
+ public:
+  explicit NotFoundError(const std::string& msg) : Error(msg, 2) {}
+};
+
+// Prefixes context onto an error the way Go's fmt.Errorf("%s: %w") does,
+// keeping the exit code.
+[[noreturn]] inline void rethrow_with_context(const std::string& context, const Error& e) {
+  throw Error(context + ": " + e.what(), e.exit_code());
+}
+
+}  // namespace ferry

@@ -1,0 +1,1142 @@
+#include "util/gotype.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <map>
+
+#include "util/error.h"
+
+namespace ferry::gojson {
+
+// ---------------------------------------------------------------------------
+// Primitive types
+
+const Type& string_type() {
+  static const Type t{Kind::kString, "string", {}, nullptr};
+  return t;
+}
+const Type& int_type() {
+  static const Type t{Kind::kInt, "int", {}, nullptr};
+  return t;
+}
+const Type& int64_type() {
+  static const Type t{Kind::kInt, "int64", {}, nullptr};
+  return t;
+}
+const Type& bool_type() {
+  static const Type t{Kind::kBool, "bool", {}, nullptr};
+  return t;
+}
+const Type& time_type() {
+  static const Type t{Kind::kTime, "time.Time", {}, nullptr};
+  return t;
+}
+const Type& time_ptr_type() {
+  static const Type t{Kind::kPtr, "*time.Time", {}, &time_type()};
+  return t;
+}
+const Type& bytes_type() {
+  static const Type t{Kind::kBytes, "[]uint8", {}, nullptr};
+  return t;
+}
+const Type& any_type() {
+  static const Type t{Kind::kAny, "interface {}", {}, nullptr};
+  return t;
+}
+const Type& string_slice_type() {
+  static const Type t{Kind::kSlice, "[]string", {}, &string_type()};
+  return t;
+}
+const Type& string_map_type() {
+  static const Type t{Kind::kMap, "map[string]string", {}, &string_type()};
+  return t;
+}
+const Type& empty_struct_map_type() {
+  static const Type empty{Kind::kEmptyStruct, "struct {}", {}, nullptr};
+  static const Type t{Kind::kMap, "map[string]struct {}", {}, &empty};
+  return t;
+}
+const Type& digest_type() {
+  static const Type t{Kind::kString, "digest.Digest", {}, nullptr};
+  return t;
+}
+
+namespace {
+
+const Type& uint8_type() {
+  static const Type t{Kind::kUint8, "uint8", {}, nullptr};
+  return t;
+}
+
+// Go's utf8.DecodeRune: the length of the valid UTF-8 sequence at s[i], or 0
+// when there is none (Go then takes one byte as RuneError).
+size_t utf8_len(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  size_t n = s.size() - i;
+  if (c < 0x80) return 1;
+  if (c < 0xC2) return 0;
+  if (c < 0xE0) return (n >= 2 && (b(1) & 0xC0) == 0x80) ? 2 : 0;
+  if (c < 0xF0) {
+    if (n < 3) return 0;
+    unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    return (b(1) >= lo && b(1) <= hi && (b(2) & 0xC0) == 0x80) ? 3 : 0;
+  }
+  if (c < 0xF5) {
+    if (n < 4) return 0;
+    unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return (b(1) >= lo && b(1) <= hi && (b(2) & 0xC0) == 0x80 && (b(3) & 0xC0) == 0x80) ? 4 : 0;
+  }
+  return 0;
+}
+
+void append_utf8(std::string& out, uint32_t r) {
+  if (r < 0x80) {
+    out += static_cast<char>(r);
+  } else if (r < 0x800) {
+    out += static_cast<char>(0xC0 | (r >> 6));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  } else if (r < 0x10000) {
+    out += static_cast<char>(0xE0 | (r >> 12));
+    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (r >> 18));
+    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  }
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// ---------------------------------------------------------------------------
+// checkValid
+
+// scanner.go's quoteChar: the byte as the rune U+00XX, quoted like
+// strconv.Quote but between single quotes.
+std::string quote_char(unsigned char c) {
+  if (c == '\'') return "'\\''";
+  if (c == '"') return "'\"'";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s = "'";
+  switch (c) {
+    case '\a': s += "\\a"; break;
+    case '\b': s += "\\b"; break;
+    case '\f': s += "\\f"; break;
+    case '\n': s += "\\n"; break;
+    case '\r': s += "\\r"; break;
+    case '\t': s += "\\t"; break;
+    case '\v': s += "\\v"; break;
+    case '\\': s += "\\\\"; break;
+    default:
+      if (c < 0x20 || c == 0x7F) {
+        s += "\\x";
+        s += kHex[c >> 4];
+        s += kHex[c & 0xF];
+      } else if (c < 0x80) {
+        s += static_cast<char>(c);
+      } else if (c < 0xA1 || c == 0xAD) {  // not strconv.IsPrint
+        s += "\\u00";
+        s += kHex[c >> 4];
+        s += kHex[c & 0xF];
+      } else {
+        append_utf8(s, c);
+      }
+  }
+  return s + "'";
+}
+
+constexpr size_t kMaxNestingDepth = 10000;  // encoding/json's maxNestingDepth
+
+class Validator {
+ public:
+  explicit Validator(std::string_view s) : s_(s) {}
+
+  void run() {
+    std::vector<char> stack;
+    for (;;) {
+      // A value starts here.
+      ws();
+      need();
+      char c = s_[i_];
+      if (c == '{' || c == '[') {
+        stack.push_back(c);
+        if (stack.size() > kMaxNestingDepth) fail("exceeded max depth");
+        ++i_;
+        ws();
+        need();
+        if (c == '{') {
+          if (s_[i_] == '}') {
+            ++i_;
+            stack.pop_back();
+          } else {
+            key();
+            continue;
+          }
+        } else if (s_[i_] == ']') {
+          ++i_;
+          stack.pop_back();
+        } else {
+          continue;
+        }
+      } else if (c == '"') {
+        string();
+      } else if (c == '-' || is_digit(c)) {
+        number();
+      } else if (c == 't') {
+        literal("true");
+      } else if (c == 'f') {
+        literal("false");
+      } else if (c == 'n') {
+        literal("null");
+      } else {
+        fail("looking for beginning of value");
+      }
+      // A value ended; close containers until one wants another value.
+      for (;;) {
+        ws();
+        if (stack.empty()) {
+          if (i_ < s_.size()) fail("after top-level value");
+          return;
+        }
+        need();
+        char d = s_[i_];
+        if (stack.back() == '{') {
+          if (d == ',') {
+            ++i_;
+            ws();
+            need();
+            key();
+            break;
+          }
+          if (d != '}') fail("after object key:value pair");
+        } else {
+          if (d == ',') {
+            ++i_;
+            break;
+          }
+          if (d != ']') fail("after array element");
+        }
+        ++i_;
+        stack.pop_back();
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const char* context) {
+    throw Error("invalid character " + quote_char(static_cast<unsigned char>(s_[i_])) + " " + context);
+  }
+  void need() {
+    if (i_ >= s_.size()) throw Error("unexpected end of JSON input");
+  }
+  void ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  // An object key and its colon; i_ is at the key's first byte.
+  void key() {
+    if (s_[i_] != '"') fail("looking for beginning of object key string");
+    string();
+    ws();
+    need();
+    if (s_[i_] != ':') fail("after object key");
+    ++i_;
+  }
+  void string() {
+    ++i_;
+    for (;;) {
+      need();
+      unsigned char c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') {
+        ++i_;
+        return;
+      }
+      if (c == '\\') {
+        ++i_;
+        need();
+        char e = s_[i_];
+        if (e == 'u') {
+          ++i_;
+          for (int k = 0; k < 4; ++k) {
+            need();
+            if (hex_value(s_[i_]) < 0) fail("in \\u hexadecimal character escape");
+            ++i_;
+          }
+          continue;
+        }
+        if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't') {
+          fail("in string escape code");
+        }
+        ++i_;
+        continue;
+      }
+      if (c < 0x20) fail("in string literal");
+      ++i_;
+    }
+  }
+  void number() {
+    if (s_[i_] == '-') {
+      ++i_;
+      need();
+      if (!is_digit(s_[i_])) fail("in numeric literal");
+    }
+    if (s_[i_] == '0') {
+      ++i_;
+    } else {
+      while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
+    }
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      need();
+      if (!is_digit(s_[i_])) fail("after decimal point in numeric literal");
+      while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      need();
+      if (s_[i_] == '+' || s_[i_] == '-') {
+        ++i_;
+        need();
+      }
+      if (!is_digit(s_[i_])) fail("in exponent of numeric literal");
+      while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
+    }
+  }
+  void literal(std::string_view word) {
+    ++i_;
+    for (size_t k = 1; k < word.size(); ++k) {
+      need();
+      if (s_[i_] != word[k]) {
+        std::string ctx = "in literal " + std::string(word) + " (expecting '" + word[k] + "')";
+        fail(ctx.c_str());
+      }
+      ++i_;
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Reading validated JSON
+
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+
+  char peek() {
+    ws();
+    return i_ < s_.size() ? s_[i_] : '\0';
+  }
+  void begin() { ++i_; }  // past '{' or '['
+  // Next object member: false at '}'.
+  bool next_member(std::string& key) {
+    ws();
+    if (s_[i_] == '}') {
+      ++i_;
+      return false;
+    }
+    if (s_[i_] == ',') {
+      ++i_;
+      ws();
+    }
+    key = read_string();
+    ws();
+    ++i_;  // ':'
+    return true;
+  }
+  // Next array element: false at ']'.
+  bool next_element() {
+    ws();
+    if (s_[i_] == ']') {
+      ++i_;
+      return false;
+    }
+    if (s_[i_] == ',') ++i_;
+    return true;
+  }
+  // Go's unquote: escapes decoded, lone surrogates and invalid UTF-8 bytes
+  // each become U+FFFD.
+  std::string read_string() {
+    ws();
+    ++i_;
+    std::string out;
+    for (;;) {
+      char c = s_[i_];
+      if (c == '"') {
+        ++i_;
+        return out;
+      }
+      if (c == '\\') {
+        char e = s_[i_ + 1];
+        i_ += 2;
+        switch (e) {
+          case 'b': out += '\b'; break;
+          case 'f': out += '\f'; break;
+          case 'n': out += '\n'; break;
+          case 'r': out += '\r'; break;
+          case 't': out += '\t'; break;
+          case 'u': {
+            uint32_t r = hex4(i_);
+            i_ += 4;
+            if (r >= 0xD800 && r < 0xE000) {
+              uint32_t full = 0xFFFD;
+              if (r < 0xDC00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+                uint32_t r2 = hex4(i_ + 2);
+                if (r2 >= 0xDC00 && r2 < 0xE000) {
+                  full = 0x10000 + ((r - 0xD800) << 10) + (r2 - 0xDC00);
+                  i_ += 6;
+                }
+              }
+              r = full;
+            }
+            append_utf8(out, r);
+            break;
+          }
+          default: out += e;  // '"', '\\', '/'
+        }
+        continue;
+      }
+      if (static_cast<unsigned char>(c) < 0x80) {
+        out += c;
+        ++i_;
+        continue;
+      }
+      size_t n = utf8_len(s_, i_);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i_;
+      } else {
+        out.append(s_.substr(i_, n));
+        i_ += n;
+      }
+    }
+  }
+  // A number, true, false or null as written.
+  std::string_view read_literal() {
+    ws();
+    size_t start = i_;
+    while (i_ < s_.size() && (is_digit(s_[i_]) || (s_[i_] >= 'a' && s_[i_] <= 'z') || s_[i_] == '-' ||
+                              s_[i_] == '+' || s_[i_] == '.' || s_[i_] == 'E')) {
+      ++i_;
+    }
+    return s_.substr(start, i_ - start);
+  }
+  // Skips one value without recursion; returns its text.
+  std::string_view skip_value() {
+    ws();
+    size_t start = i_;
+    size_t depth = 0;
+    do {
+      char c = s_[i_];
+      if (c == '"') {
+        ++i_;
+        while (s_[i_] != '"') i_ += (s_[i_] == '\\') ? 2 : 1;
+        ++i_;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+        ++i_;
+      } else if (c == '}' || c == ']') {
+        --depth;
+        ++i_;
+      } else if (c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        ++i_;
+      } else {
+        read_literal();
+      }
+    } while (depth > 0);
+    return s_.substr(start, i_ - start);
+  }
+
+ private:
+  void ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  uint32_t hex4(size_t at) const {
+    uint32_t r = 0;
+    for (size_t k = 0; k < 4; ++k) r = r * 16 + static_cast<uint32_t>(hex_value(s_[at + k]));
+    return r;
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// base64.StdEncoding.Decode, with Go's error offsets.
+
+std::vector<uint8_t> decode_base64(std::string_view src, bool url) {
+  auto value = [url](unsigned char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == (url ? '-' : '+')) return 62;
+    if (c == (url ? '_' : '/')) return 63;
+    return -1;
+  };
+  auto corrupt = [](size_t at) { return Error("illegal base64 data at input byte " + std::to_string(at)); };
+  auto newline = [&](size_t at) { return src[at] == '\n' || src[at] == '\r'; };
+  std::vector<uint8_t> out;
+  size_t si = 0;
+  while (si < src.size()) {
+    int quantum[4] = {0, 0, 0, 0};
+    int dlen = 4;
+    bool end = false;
+    for (int j = 0; j < 4; ++j) {
+      if (si == src.size()) {
+        if (j == 0) return out;
+        throw corrupt(si - static_cast<size_t>(j));
+      }
+      unsigned char in = static_cast<unsigned char>(src[si++]);
+      int v = value(in);
+      if (v >= 0) {
+        quantum[j] = v;
+        continue;
+      }
+      if (in == '\n' || in == '\r') {
+        --j;
+        continue;
+      }
+      if (in != '=' || j < 2) throw corrupt(si - 1);
+      if (j == 2) {  // "==" expected; the first '=' is consumed
+        while (si < src.size() && newline(si)) ++si;
+        if (si == src.size()) throw corrupt(src.size());
+        if (src[si] != '=') throw corrupt(si - 1);
+        ++si;
+      }
+      while (si < src.size() && newline(si)) ++si;
+      if (si < src.size()) throw corrupt(si);  // trailing garbage
+      dlen = j;
+      end = true;
+      break;
+    }
+    uint32_t val = (uint32_t(quantum[0]) << 18) | (uint32_t(quantum[1]) << 12) | (uint32_t(quantum[2]) << 6) |
+                   uint32_t(quantum[3]);
+    uint8_t bytes[3] = {static_cast<uint8_t>(val >> 16), static_cast<uint8_t>(val >> 8), static_cast<uint8_t>(val)};
+    for (int k = 0; k < dlen - 1; ++k) out.push_back(bytes[k]);
+    if (end) break;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding into a typed value
+
+std::string struct_name(const Type& t) {
+  size_t dot = t.name.rfind('.');
+  return dot == std::string::npos ? t.name : t.name.substr(dot + 1);
+}
+
+class Decoder {
+ public:
+  explicit Decoder(std::string_view data) : r_(data) {}
+
+  void value(const Type& t, Json& v) {
+    char c = r_.peek();
+    switch (t.kind) {
+      case Kind::kString:
+        if (c == '"') {
+          v = r_.read_string();
+        } else if (c == 'n') {
+          r_.read_literal();  // null leaves a string alone
+        } else {
+          type_error(c, t);
+        }
+        return;
+      case Kind::kInt:
+      case Kind::kUint8:
+        if (c == '-' || is_digit(c)) {
+          std::string_view lit = r_.read_literal();
+          int64_t n = 0;
+          auto res = std::from_chars(lit.data(), lit.data() + lit.size(), n);
+          bool ok = res.ec == std::errc() && res.ptr == lit.data() + lit.size();
+          if (ok && t.kind == Kind::kUint8 && (n < 0 || n > 255)) ok = false;
+          if (!ok) type_error("number " + std::string(lit), t);
+          v = n;
+        } else if (c == 'n') {
+          r_.read_literal();
+        } else {
+          type_error(c, t);
+        }
+        return;
+      case Kind::kBool:
+        if (c == 't' || c == 'f') {
+          v = r_.read_literal() == "true";
+        } else if (c == 'n') {
+          r_.read_literal();
+        } else {
+          type_error(c, t);
+        }
+        return;
+      case Kind::kTime: {
+        std::string_view raw = r_.skip_value();
+        if (raw != "null") v = parse_go_time(raw);
+        return;
+      }
+      case Kind::kBytes:
+        if (c == '"') {
+          v = Json::binary(decode_base64(r_.read_string(), false));
+        } else if (c == 'n') {
+          r_.read_literal();
+          v = nullptr;
+        } else if (c == '[') {
+          Json arr = nullptr;
+          value(*bytes_as_array(), arr);
+          std::vector<uint8_t> b;
+          for (const Json& e : arr) b.push_back(static_cast<uint8_t>(e.get<int64_t>()));
+          v = Json::binary(std::move(b));
+        } else {
+          type_error(c, t);
+        }
+        return;
+      case Kind::kAny:
+        if (c == 'n') {
+          r_.read_literal();
+          v = nullptr;
+        } else {
+          r_.skip_value();
+          v = true;
+        }
+        return;
+      case Kind::kRaw:
+        v = std::string(r_.skip_value());
+        return;
+      case Kind::kStrSlice:
+        // StrSlice.UnmarshalJSON: an array of strings, else a string; its
+        // inner json.Unmarshal errors get this field's context.
+        if (c == 'n') {
+          r_.read_literal();
+          v = nullptr;
+        } else if (c == '"') {
+          v = Json::array({r_.read_string()});
+        } else if (c == '[') {
+          std::string_view raw = r_.skip_value();
+          Decoder inner(raw);
+          Json arr = nullptr;
+          try {
+            inner.value(string_slice_type(), arr);
+          } catch (const Error&) {
+            type_error('[', string_type());
+          }
+          v = std::move(arr);
+        } else {
+          type_error(c, string_type());
+        }
+        return;
+      case Kind::kEmptyStruct:
+        if (c == '{') {
+          r_.skip_value();
+        } else if (c == 'n') {
+          r_.read_literal();
+        } else {
+          type_error(c, t);
+        }
+        return;
+      case Kind::kStruct:
+        if (c == 'n') {
+          r_.read_literal();
+        } else if (c != '{') {
+          type_error(c, t);
+        } else {
+          object(t, v);
+        }
+        return;
+      case Kind::kMap:
+        if (c == 'n') {
+          r_.read_literal();
+          v = nullptr;
+        } else if (c != '{') {
+          type_error(c, t);
+        } else {
+          if (!v.is_object()) v = Json::object();
+          r_.begin();
+          std::string key;
+          while (r_.next_member(key)) {
+            Json elem = zero_value(*t.elem);  // each key decodes into a fresh element
+            value(*t.elem, elem);
+            v[key] = std::move(elem);
+          }
+        }
+        return;
+      case Kind::kSlice:
+        if (c == 'n') {
+          r_.read_literal();
+          v = nullptr;
+        } else if (c != '[') {
+          type_error(c, t);
+        } else {
+          // Elements already present are decoded into, as Go reuses the
+          // slice's backing array when a key repeats.
+          if (!v.is_array()) v = Json::array();
+          r_.begin();
+          size_t i = 0;
+          while (r_.next_element()) {
+            if (i >= v.size()) v.push_back(zero_value(*t.elem));
+            value(*t.elem, v[i]);
+            ++i;
+          }
+          if (i == 0) {
+            v = Json::array();
+          } else {
+            while (v.size() > i) v.erase(v.size() - 1);
+          }
+        }
+        return;
+      case Kind::kPtr:
+        if (c == 'n') {
+          r_.read_literal();
+          v = nullptr;
+        } else {
+          if (v.is_null()) v = zero_value(*t.elem);
+          value(*t.elem, v);
+        }
+        return;
+    }
+  }
+
+ private:
+  static const Type* bytes_as_array() {
+    static const Type t{Kind::kSlice, "[]uint8", {}, &uint8_type()};
+    return &t;
+  }
+
+  void object(const Type& t, Json& v) {
+    if (!v.is_object()) v = zero_value(t);
+    r_.begin();
+    std::string key;
+    while (r_.next_member(key)) {
+      const Field* f = nullptr;
+      for (const Field& cand : t.fields) {
+        if (cand.name == key) {
+          f = &cand;
+          break;
+        }
+      }
+      if (f == nullptr) {
+        for (const Field& cand : t.fields) {
+          if (field_name_matches(cand.name, key)) {
+            f = &cand;
+            break;
+          }
+        }
+      }
+      if (f == nullptr) {
+        r_.skip_value();
+        continue;
+      }
+      const Type* saved_struct = struct_;
+      fields_.push_back(f->name);
+      struct_ = &t;
+      value(*f->type, v[f->name]);
+      fields_.pop_back();
+      struct_ = saved_struct;
+    }
+  }
+
+  [[noreturn]] void type_error(char c, const Type& t) {
+    const char* what = "number";
+    if (c == '"') what = "string";
+    if (c == '{') what = "object";
+    if (c == '[') what = "array";
+    if (c == 't' || c == 'f') what = "bool";
+    type_error(std::string(what), t);
+  }
+  [[noreturn]] void type_error(const std::string& what, const Type& t) {
+    if (struct_ == nullptr && fields_.empty()) {
+      throw Error("json: cannot unmarshal " + what + " into Go value of type " + t.name);
+    }
+    std::string path;
+    for (const std::string& f : fields_) path += (path.empty() ? "" : ".") + f;
+    throw Error("json: cannot unmarshal " + what + " into Go struct field " +
+                (struct_ ? struct_name(*struct_) : std::string()) + "." + path + " of type " + t.name);
+  }
+
+  Reader r_;
+  std::vector<std::string> fields_;
+  const Type* struct_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// time
+
+// The time package's quote(): bytes outside printable ASCII as \xNN.
+std::string time_quote(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x80 || c < 0x20) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      if (c == '"' || c == '\\') out += '\\';
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+int days_in(int month, int year) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) return 29;
+  return kDays[month - 1];
+}
+
+void append_padded(std::string& out, int64_t n, int width) {
+  std::string d = std::to_string(n);
+  if (static_cast<int>(d.size()) < width) out.append(static_cast<size_t>(width) - d.size(), '0');
+  out += d;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+bool field_name_matches(std::string_view name, std::string_view key) {
+  size_t i = 0, j = 0;
+  auto lower = [](unsigned char c) { return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c; };
+  while (i < name.size() && j < key.size()) {
+    unsigned char n = static_cast<unsigned char>(name[i]);
+    unsigned char k = static_cast<unsigned char>(key[j]);
+    if (k < 0x80) {
+      if (lower(n) != lower(k)) return false;
+      ++i, ++j;
+    } else if (lower(n) == 'k' && key.substr(j, 3) == "\xE2\x84\xAA") {  // KELVIN SIGN
+      ++i, j += 3;
+    } else if (lower(n) == 's' && key.substr(j, 2) == "\xC5\xBF") {  // LONG S
+      ++i, j += 2;
+    } else {
+      if (n != k) return false;
+      ++i, ++j;
+    }
+  }
+  return i == name.size() && j == key.size();
+}
+
+void check_valid(std::string_view data) { Validator(data).run(); }
+
+std::vector<uint8_t> base64_decode(std::string_view s, bool url) { return decode_base64(s, url); }
+
+std::string go_quote(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\a': out += "\\a"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\v': out += "\\v"; break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    size_t n = utf8_len(s, i);
+    if (n == 0) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+      ++i;
+      continue;
+    }
+    // Decode to tell the non-printable runes strconv escapes as \u.
+    uint32_t r = n == 2 ? ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)
+                 : n == 3 ? ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu)
+                          : ((c & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
+                                (s[i + 3] & 0x3Fu);
+    bool printable = !(r < 0xA0 || r == 0xAD || (r >= 0x2028 && r <= 0x202E) || (r >= 0x2060 && r <= 0x206F) ||
+                       r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) || (r >= 0xE000 && r <= 0xF8FF) || r >= 0xF0000 ||
+                       (r >= 0x200B && r <= 0x200F));
+    if (printable) {
+      out.append(s.substr(i, n));
+    } else if (r < 0x10000) {
+      out += "\\u";
+      for (int k = 12; k >= 0; k -= 4) out += kHex[(r >> k) & 0xF];
+    } else {
+      out += "\\U";
+      for (int k = 28; k >= 0; k -= 4) out += kHex[(r >> k) & 0xF];
+    }
+    i += n;
+  }
+  return out + "\"";
+}
+
+Json zero_value(const Type& t) {
+  switch (t.kind) {
+    case Kind::kString: return "";
+    case Kind::kInt:
+    case Kind::kUint8: return int64_t{0};
+    case Kind::kBool: return false;
+    case Kind::kTime: return "0001-01-01T00:00:00Z";
+    case Kind::kRaw: return "";
+    case Kind::kEmptyStruct: return Json::object();
+    case Kind::kStruct: {
+      Json o = Json::object();
+      for (const Field& f : t.fields) o[f.name] = zero_value(*f.type);
+      return o;
+    }
+    default: return nullptr;
+  }
+}
+
+Json unmarshal(std::string_view data, const Type& t) {
+  check_valid(data);
+  Json v = zero_value(t);
+  Decoder(data).value(t, v);
+  return v;
+}
+
+namespace {
+
+bool is_empty(const Json& v, const Type& t) {
+  switch (t.kind) {
+    case Kind::kString:
+    case Kind::kRaw: return v.is_string() && v.get_ref<const std::string&>().empty();
+    case Kind::kInt:
+    case Kind::kUint8: return v.is_number() && v.get<int64_t>() == 0;
+    case Kind::kBool: return v.is_boolean() && !v.get<bool>();
+    case Kind::kBytes: return v.is_null() || (v.is_binary() && v.get_binary().empty());
+    case Kind::kSlice:
+    case Kind::kStrSlice:
+    case Kind::kMap: return v.is_null() || v.empty();
+    case Kind::kPtr:
+    case Kind::kAny: return v.is_null();
+    default: return false;  // structs, time.Time
+  }
+}
+
+}  // namespace
+
+Json to_plain(const Json& v, const Type& t) {
+  switch (t.kind) {
+    case Kind::kString:
+    case Kind::kInt:
+    case Kind::kUint8:
+    case Kind::kBool:
+    case Kind::kTime:
+    case Kind::kBytes:
+    case Kind::kStrSlice: return v;
+    case Kind::kAny:
+    case Kind::kRaw: throw Error("internal error: cannot marshal " + t.name);
+    case Kind::kEmptyStruct: return Json::object();
+    case Kind::kPtr: return v.is_null() ? Json(nullptr) : to_plain(v, *t.elem);
+    case Kind::kSlice: {
+      if (!v.is_array()) return nullptr;
+      Json out = Json::array();
+      for (const Json& e : v) out.push_back(to_plain(e, *t.elem));
+      return out;
+    }
+    case Kind::kMap: {
+      if (!v.is_object()) return nullptr;
+      std::vector<const std::string*> keys;
+      for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(&it.key());
+      std::sort(keys.begin(), keys.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+      Json out = Json::object();
+      for (const std::string* k : keys) out[*k] = to_plain(v.at(*k), *t.elem);
+      return out;
+    }
+    case Kind::kStruct: {
+      Json out = Json::object();
+      for (const Field& f : t.fields) {
+        auto it = v.is_object() ? v.find(f.name) : v.end();
+        Json fv = (it == v.end()) ? zero_value(*f.type) : *it;
+        if (f.omitempty && is_empty(fv, *f.type)) continue;
+        out[f.name] = to_plain(fv, *f.type);
+      }
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+std::string marshal_value(const Json& v, const Type& t) { return marshal(to_plain(v, t)); }
+
+std::vector<std::pair<std::string, std::string>> unmarshal_raw_object(std::string_view data) {
+  check_valid(data);
+  Reader r(data);
+  std::vector<std::pair<std::string, std::string>> out;
+  char c = r.peek();
+  if (c == 'n') return out;
+  if (c != '{') {
+    const char* what = c == '"' ? "string" : c == '[' ? "array" : (c == 't' || c == 'f') ? "bool" : "number";
+    throw Error(std::string("json: cannot unmarshal ") + what + " into Go value of type map[string]*json.RawMessage");
+  }
+  r.begin();
+  std::string key;
+  while (r.next_member(key)) {
+    std::string raw(r.skip_value());
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == key; });
+    if (it != out.end()) {
+      it->second = std::move(raw);
+    } else {
+      out.emplace_back(key, std::move(raw));
+    }
+  }
+  return out;
+}
+
+std::string compact_raw(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  bool in_string = false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (in_string) {
+      if (c == '\\') {
+        out += c;
+        out += raw[++i];
+        continue;
+      }
+      if (c == '"') in_string = false;
+    } else {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+      if (c == '"') in_string = true;
+    }
+    if (c == '<' || c == '>' || c == '&') {
+      out += "\\u00";
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[c & 0xF];
+    } else if (c == '\xE2' && i + 2 < raw.size() && raw[i + 1] == '\x80' && (raw[i + 2] == '\xA8' || raw[i + 2] == '\xA9')) {
+      out += raw[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string parse_go_time(std::string_view raw) {
+  static constexpr std::string_view kLayout = "\"2006-01-02T15:04:05Z07:00\"";
+  std::string_view value = raw;
+  auto cannot = [&](std::string_view layout_elem, std::string_view value_elem) {
+    return Error("parsing time " + time_quote(raw) + " as " + time_quote(kLayout) + ": cannot parse " +
+                 time_quote(value_elem) + " as " + time_quote(layout_elem));
+  };
+  auto out_of_range = [&](const char* what) {
+    return Error("parsing time " + time_quote(raw) + ": " + what + " out of range");
+  };
+  auto skip = [&](std::string_view literal) {
+    for (char c : literal) {
+      if (value.empty() || value[0] != c) throw cannot(literal, value);
+      value.remove_prefix(1);
+    }
+  };
+  // getnum: one or two digits; `fixed` demands two.
+  auto getnum = [&](bool fixed, std::string_view elem) {
+    std::string_view hold = value;
+    if (value.empty() || !is_digit(value[0])) throw cannot(elem, hold);
+    if (value.size() < 2 || !is_digit(value[1])) {
+      if (fixed) throw cannot(elem, hold);
+      int n = value[0] - '0';
+      value.remove_prefix(1);
+      return n;
+    }
+    int n = (value[0] - '0') * 10 + (value[1] - '0');
+    value.remove_prefix(2);
+    return n;
+  };
+
+  skip("\"");
+  if (value.size() < 4 || !is_digit(value[0]) || !is_digit(value[1]) || !is_digit(value[2]) || !is_digit(value[3])) {
+    throw cannot("2006", value);
+  }
+  int year = (value[0] - '0') * 1000 + (value[1] - '0') * 100 + (value[2] - '0') * 10 + (value[3] - '0');
+  value.remove_prefix(4);
+  skip("-");
+  int month = getnum(true, "01");
+  if (month < 1 || month > 12) throw out_of_range("month");
+  skip("-");
+  int day = getnum(true, "02");
+  skip("T");
+  int hour = getnum(false, "15");
+  if (hour > 23) throw out_of_range("hour");
+  skip(":");
+  int minute = getnum(true, "04");
+  if (minute > 59) throw out_of_range("minute");
+  skip(":");
+  int second = getnum(true, "05");
+  if (second > 59) throw out_of_range("second");
+  // Go accepts a fraction the layout does not mention, '.' or ','; digits
+  // past the ninth are dropped, not rounded.
+  std::string frac;
+  if (value.size() >= 2 && (value[0] == '.' || value[0] == ',') && is_digit(value[1])) {
+    size_t n = 1;
+    while (n < value.size() && is_digit(value[n])) ++n;
+    frac = std::string(value.substr(1, std::min<size_t>(n - 1, 9)));
+    frac.append(9 - frac.size(), '0');
+    value.remove_prefix(n);
+  }
+  int offset_minutes = 0;
+  if (!value.empty() && value[0] == 'Z') {
+    value.remove_prefix(1);
+  } else {
+    std::string_view hold = value;
+    if (value.size() < 6 || value[3] != ':') throw cannot("Z07:00", hold);
+    char sign = value[0];
+    std::string_view hh = value.substr(1, 2), mm = value.substr(4, 2);
+    if (!is_digit(hh[0]) || !is_digit(hh[1]) || !is_digit(mm[0]) || !is_digit(mm[1])) throw cannot("Z07:00", hold);
+    if (sign != '+' && sign != '-') throw cannot("Z07:00", hold);
+    offset_minutes = ((hh[0] - '0') * 10 + (hh[1] - '0')) * 60 + (mm[0] - '0') * 10 + (mm[1] - '0');
+    if (sign == '-') offset_minutes = -offset_minutes;
+    value.remove_prefix(6);
+  }
+  skip("\"");
+  if (!value.empty()) throw Error("parsing time " + time_quote(raw) + ": extra text: " + time_quote(value));
+  if (day < 1 || day > days_in(month, year)) throw Error("parsing time " + time_quote(raw) + ": day out of range");
+
+  // RFC3339Nano, in the offset it was written with.
+  std::string out;
+  append_padded(out, year, 4);
+  out += '-';
+  append_padded(out, month, 2);
+  out += '-';
+  append_padded(out, day, 2);
+  out += 'T';
+  append_padded(out, hour, 2);
+  out += ':';
+  append_padded(out, minute, 2);
+  out += ':';
+  append_padded(out, second, 2);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  if (!frac.empty()) out += "." + frac;
+  if (offset_minutes == 0) {
+    out += 'Z';
+  } else {
+    int z = offset_minutes;
+    out += z < 0 ? '-' : '+';
+    if (z < 0) z = -z;
+    append_padded(out, z / 60, 2);
+    out += ':';
+    append_padded(out, z % 60, 2);
+  }
+  return out;
+}
+
+}  // namespace ferry::gojson

@@ -1,0 +1,46 @@
+# Shared setup for ferry's system tests (bats). Each .bats file is one ctest
+# test; ctest passes FERRY (the binary) and FERRY_SRC (the source tree).
+
+FERRY=${FERRY:-$BATS_TEST_DIRNAME/../../build/ferry}
+FERRY_SRC=${FERRY_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+SAMPLE_SCRIPT=$FERRY_SRC/scripts/make-sample-image.sh
+
+# Sample images shared by all tests of a file: built once in setup_file.
+make_samples() {
+  export SAMPLES=$BATS_FILE_TMPDIR/samples
+  mkdir -p "$SAMPLES"
+  "$SAMPLE_SCRIPT" "$SAMPLES/oci" latest --extra-layers 2 >/dev/null
+  "$SAMPLE_SCRIPT" "$SAMPLES/v2s2" --docker --extra-layers 1 >/dev/null
+  "$SAMPLE_SCRIPT" "$SAMPLES/multi-oci" latest --multiarch >/dev/null
+  "$SAMPLE_SCRIPT" "$SAMPLES/multi-v2s2" --multiarch --docker >/dev/null
+}
+
+# ferry and skopeo with the accept-anything policy; tests of the policy
+# itself call the binaries directly.
+f() { "$FERRY" --insecure-policy "$@"; }
+s() { skopeo --insecure-policy "$@"; }
+
+# run_f ARGS: run ferry capturing status and output (bats `run`).
+run_f() { run "$FERRY" --insecure-policy "$@"; }
+
+# Fails the test with a readable message unless status equals $1.
+expect_status() {
+  if [ "$status" -ne "$1" ]; then
+    echo "expected exit $1, got $status; output:" >&2
+    echo "$output" >&2
+    return 1
+  fi
+}
+
+# Fails unless $output contains $1.
+expect_output_contains() {
+  if [[ "$output" != *"$1"* ]]; then
+    echo "expected output to contain: $1" >&2
+    echo "actual output: $output" >&2
+    return 1
+  fi
+}
+
+# The inspect JSON fields skopeo 1.9.3 and ferry should agree on (1.9.3
+# predates LayersData).
+inspect_common() { jq -S 'del(.LayersData)'; }
