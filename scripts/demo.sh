@@ -18,8 +18,8 @@ step "$FERRY" --version
 step "$FERRY" --insecure-policy copy oci:"$work/sample":demo dir:"$work/dir"
 step "$FERRY" --insecure-policy copy dir:"$work/dir" docker-archive:"$work/sample.tar":ferry/demo:1.0
 step "$FERRY" --insecure-policy copy docker-archive:"$work/sample.tar" oci-archive:"$work/sample-oci.tar":demo
-step "$FERRY" --insecure-policy copy --format v2s2 oci-archive:"$work/sample-oci.tar":demo oci:"$work/back":demo 2>&1 || true
 step "$FERRY" --insecure-policy copy oci-archive:"$work/sample-oci.tar":demo oci:"$work/back":demo
+step "$FERRY" --insecure-policy copy --format v2s2 oci:"$work/back":demo dir:"$work/v2s2"
 step "$FERRY" inspect docker-archive:"$work/sample.tar"
 step "$FERRY" inspect --format '{{.Architecture}}/{{.Os}} {{len .Layers}} layers, created {{.Created}}' oci:"$work/back":demo
 step "$FERRY" inspect --config oci:"$work/back":demo

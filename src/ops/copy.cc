@@ -179,7 +179,11 @@ class Copier {
         size_t i = next++;
         if (i >= layers.size()) return;
         try {
-          out[i] = copy_layer(layers[i], can_modify);
+          try {
+            out[i] = copy_layer(layers[i], can_modify);
+          } catch (const Error& e) {
+            rethrow_with_context("copying blob " + layers[i].digest, e);
+          }
         } catch (...) {
           std::lock_guard<std::mutex> lock(err_mu);
           if (!first_error) first_error = std::current_exception();

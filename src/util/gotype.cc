@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <optional>
 
 #include "util/error.h"
 
@@ -239,6 +240,11 @@ class Validator {
   void need() {
     if (i_ >= s_.size()) throw Error("unexpected end of JSON input");
   }
+  // At end of input Go's scanner is fed one space; where a space is not
+  // allowed either, that space is the character it complains about.
+  void need(const char* context) {
+    if (i_ >= s_.size()) throw Error(std::string("invalid character ' ' ") + context);
+  }
   void ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
@@ -262,12 +268,12 @@ class Validator {
       }
       if (c == '\\') {
         ++i_;
-        need();
+        need("in string escape code");
         char e = s_[i_];
         if (e == 'u') {
           ++i_;
           for (int k = 0; k < 4; ++k) {
-            need();
+            need("in \\u hexadecimal character escape");
             if (hex_value(s_[i_]) < 0) fail("in \\u hexadecimal character escape");
             ++i_;
           }
@@ -286,7 +292,7 @@ class Validator {
   void number() {
     if (s_[i_] == '-') {
       ++i_;
-      need();
+      need("in numeric literal");
       if (!is_digit(s_[i_])) fail("in numeric literal");
     }
     if (s_[i_] == '0') {
@@ -296,16 +302,16 @@ class Validator {
     }
     if (i_ < s_.size() && s_[i_] == '.') {
       ++i_;
-      need();
+      need("after decimal point in numeric literal");
       if (!is_digit(s_[i_])) fail("after decimal point in numeric literal");
       while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
     }
     if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
       ++i_;
-      need();
+      need("in exponent of numeric literal");
       if (s_[i_] == '+' || s_[i_] == '-') {
         ++i_;
-        need();
+        need("in exponent of numeric literal");
       }
       if (!is_digit(s_[i_])) fail("in exponent of numeric literal");
       while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
@@ -314,11 +320,9 @@ class Validator {
   void literal(std::string_view word) {
     ++i_;
     for (size_t k = 1; k < word.size(); ++k) {
-      need();
-      if (s_[i_] != word[k]) {
-        std::string ctx = "in literal " + std::string(word) + " (expecting '" + word[k] + "')";
-        fail(ctx.c_str());
-      }
+      std::string ctx = "in literal " + std::string(word) + " (expecting '" + word[k] + "')";
+      need(ctx.c_str());
+      if (s_[i_] != word[k]) fail(ctx.c_str());
       ++i_;
     }
   }
@@ -550,7 +554,7 @@ class Decoder {
         } else if (c == 'n') {
           r_.read_literal();  // null leaves a string alone
         } else {
-          type_error(c, t);
+          mismatch(c, t);
         }
         return;
       case Kind::kInt:
@@ -561,12 +565,15 @@ class Decoder {
           auto res = std::from_chars(lit.data(), lit.data() + lit.size(), n);
           bool ok = res.ec == std::errc() && res.ptr == lit.data() + lit.size();
           if (ok && t.kind == Kind::kUint8 && (n < 0 || n > 255)) ok = false;
-          if (!ok) type_error("number " + std::string(lit), t);
-          v = n;
+          if (!ok) {
+            save_type_error("number " + std::string(lit), t);
+          } else {
+            v = n;
+          }
         } else if (c == 'n') {
           r_.read_literal();
         } else {
-          type_error(c, t);
+          mismatch(c, t);
         }
         return;
       case Kind::kBool:
@@ -575,7 +582,7 @@ class Decoder {
         } else if (c == 'n') {
           r_.read_literal();
         } else {
-          type_error(c, t);
+          mismatch(c, t);
         }
         return;
       case Kind::kTime: {
@@ -585,7 +592,11 @@ class Decoder {
       }
       case Kind::kBytes:
         if (c == '"') {
-          v = Json::binary(decode_base64(r_.read_string(), false));
+          try {
+            v = Json::binary(decode_base64(r_.read_string(), false));
+          } catch (const Error& e) {
+            if (!saved_) saved_ = e;
+          }
         } else if (c == 'n') {
           r_.read_literal();
           v = nullptr;
@@ -596,7 +607,7 @@ class Decoder {
           for (const Json& e : arr) b.push_back(static_cast<uint8_t>(e.get<int64_t>()));
           v = Json::binary(std::move(b));
         } else {
-          type_error(c, t);
+          mismatch(c, t);
         }
         return;
       case Kind::kAny:
@@ -626,11 +637,12 @@ class Decoder {
           try {
             inner.value(string_slice_type(), arr);
           } catch (const Error&) {
-            type_error('[', string_type());
+            throw type_error_message("array", string_type());
           }
+          if (inner.saved_) throw type_error_message("array", string_type());
           v = std::move(arr);
         } else {
-          type_error(c, string_type());
+          throw type_error_message(value_kind(c), string_type());
         }
         return;
       case Kind::kEmptyStruct:
@@ -639,14 +651,14 @@ class Decoder {
         } else if (c == 'n') {
           r_.read_literal();
         } else {
-          type_error(c, t);
+          mismatch(c, t);
         }
         return;
       case Kind::kStruct:
         if (c == 'n') {
           r_.read_literal();
         } else if (c != '{') {
-          type_error(c, t);
+          mismatch(c, t);
         } else {
           object(t, v);
         }
@@ -656,7 +668,7 @@ class Decoder {
           r_.read_literal();
           v = nullptr;
         } else if (c != '{') {
-          type_error(c, t);
+          mismatch(c, t);
         } else {
           if (!v.is_object()) v = Json::object();
           r_.begin();
@@ -673,7 +685,7 @@ class Decoder {
           r_.read_literal();
           v = nullptr;
         } else if (c != '[') {
-          type_error(c, t);
+          mismatch(c, t);
         } else {
           // Elements already present are decoded into, as Go reuses the
           // slice's backing array when a key repeats.
@@ -743,27 +755,38 @@ class Decoder {
     }
   }
 
-  [[noreturn]] void type_error(char c, const Type& t) {
-    const char* what = "number";
-    if (c == '"') what = "string";
-    if (c == '{') what = "object";
-    if (c == '[') what = "array";
-    if (c == 't' || c == 'f') what = "bool";
-    type_error(std::string(what), t);
+  static const char* value_kind(char c) {
+    if (c == '"') return "string";
+    if (c == '{') return "object";
+    if (c == '[') return "array";
+    if (c == 't' || c == 'f') return "bool";
+    return "number";
   }
-  [[noreturn]] void type_error(const std::string& what, const Type& t) {
+  Error type_error_message(const std::string& what, const Type& t) const {
     if (struct_ == nullptr && fields_.empty()) {
-      throw Error("json: cannot unmarshal " + what + " into Go value of type " + t.name);
+      return Error("json: cannot unmarshal " + what + " into Go value of type " + t.name);
     }
     std::string path;
     for (const std::string& f : fields_) path += (path.empty() ? "" : ".") + f;
-    throw Error("json: cannot unmarshal " + what + " into Go struct field " +
-                (struct_ ? struct_name(*struct_) : std::string()) + "." + path + " of type " + t.name);
+    return Error("json: cannot unmarshal " + what + " into Go struct field " +
+                 (struct_ ? struct_name(*struct_) : std::string()) + "." + path + " of type " + t.name);
+  }
+  // Go keeps decoding after a type mismatch and reports the first one at
+  // the end, unless a fatal error (a bad time) comes first.
+  void save_type_error(const std::string& what, const Type& t) {
+    if (!saved_) saved_ = type_error_message(what, t);
+  }
+  void mismatch(char c, const Type& t) {
+    save_type_error(value_kind(c), t);
+    r_.skip_value();
   }
 
   Reader r_;
   std::vector<std::string> fields_;
   const Type* struct_ = nullptr;
+
+ public:
+  std::optional<Error> saved_;
 };
 
 // ---------------------------------------------------------------------------
@@ -908,7 +931,9 @@ Json zero_value(const Type& t) {
 Json unmarshal(std::string_view data, const Type& t) {
   check_valid(data);
   Json v = zero_value(t);
-  Decoder(data).value(t, v);
+  Decoder d(data);
+  d.value(t, v);
+  if (d.saved_) throw *d.saved_;
   return v;
 }
 

@@ -40,7 +40,7 @@ setup_file() { make_samples; }
   expect_output_contains "unknown flag: --bogus"
   run "$FERRY" inspect --retry-times x oci:/x
   expect_status 1
-  expect_output_contains 'invalid argument "x" for "--retry-times" flag'
+  expect_output_contains 'invalid argument \"x\" for \"--retry-times\" flag'
 }
 
 @test "every command has --help" {

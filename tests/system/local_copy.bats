@@ -58,7 +58,8 @@ FORMATS="oci dir docker-archive oci-archive"
 @test "conversion v2s2 -> OCI gives the manifest digest skopeo gives" {
   s copy -q "dir:$SAMPLES/v2s2" "oci:$BATS_TEST_TMPDIR/by-skopeo:x"
   f copy -q "dir:$SAMPLES/v2s2" "oci:$BATS_TEST_TMPDIR/by-ferry:x"
-  cmp "$BATS_TEST_TMPDIR/by-skopeo/index.json" "$BATS_TEST_TMPDIR/by-ferry/index.json"
+  # index.json itself differs on purpose: ferry writes "mediaType" as skopeo >= 1.22 does.
+  diff <(jq -c .manifests "$BATS_TEST_TMPDIR/by-skopeo/index.json") <(jq -c .manifests "$BATS_TEST_TMPDIR/by-ferry/index.json")
   want=$(s inspect --format '{{.Digest}}' "oci:$BATS_TEST_TMPDIR/by-skopeo:x")
   got=$(f inspect --format '{{.Digest}}' "oci:$BATS_TEST_TMPDIR/by-ferry:x")
   [ "$want" = "$got" ]
@@ -104,7 +105,8 @@ FORMATS="oci dir docker-archive oci-archive"
 @test "copy --all of a Docker list to OCI converts it as skopeo does" {
   s copy -q --all "dir:$SAMPLES/multi-v2s2" "oci:$BATS_TEST_TMPDIR/s:x"
   f copy -q --all "dir:$SAMPLES/multi-v2s2" "oci:$BATS_TEST_TMPDIR/f:x"
-  cmp "$BATS_TEST_TMPDIR/s/index.json" "$BATS_TEST_TMPDIR/f/index.json"
+  diff <(jq -c .manifests "$BATS_TEST_TMPDIR/s/index.json") <(jq -c .manifests "$BATS_TEST_TMPDIR/f/index.json")
+  cmp <(s inspect --raw "oci:$BATS_TEST_TMPDIR/s:x") <(f inspect --raw "oci:$BATS_TEST_TMPDIR/f:x")
 }
 
 @test "a list without --all copies the instance for the chosen platform" {
@@ -127,8 +129,10 @@ FORMATS="oci dir docker-archive oci-archive"
   cp -r "$SAMPLES/oci" "$BATS_TEST_TMPDIR/bad"
   layer=$(jq -r '.layers[1].digest' "$BATS_TEST_TMPDIR/bad/blobs/sha256/$(jq -r '.manifests[0].digest' "$BATS_TEST_TMPDIR/bad/index.json" | cut -d: -f2)" | cut -d: -f2)
   printf 'X' | dd of="$BATS_TEST_TMPDIR/bad/blobs/sha256/$layer" bs=1 seek=100 conv=notrunc 2>/dev/null
-  # An existing OCI layout keeps its index.json byte for byte.
-  f copy -q "oci:$SAMPLES/oci:latest" "oci:$BATS_TEST_TMPDIR/dst:keep"
+  # An existing OCI layout keeps its index.json byte for byte. (It must not
+  # hold the corrupted layer already: a blob the destination has is reused
+  # without being read, as skopeo does.)
+  f copy -q "oci:$SAMPLES/multi-oci:latest" "oci:$BATS_TEST_TMPDIR/dst:keep"
   cp "$BATS_TEST_TMPDIR/dst/index.json" "$BATS_TEST_TMPDIR/index.before"
   for dst in "oci:$BATS_TEST_TMPDIR/dst:new" "dir:$BATS_TEST_TMPDIR/d" \
              "docker-archive:$BATS_TEST_TMPDIR/a.tar:x/y:z" "oci-archive:$BATS_TEST_TMPDIR/o.tar:t"; do

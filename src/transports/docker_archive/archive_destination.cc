@@ -504,7 +504,7 @@ class ArchiveDestination : public ImageDestination {
     w.finish();
   }
 
-  const ArchiveReference& ref_;
+  const ArchiveReference ref_;  // a copy: outlives the caller's reference
   std::string target_;
   bool special_ = false;
   std::vector<std::string> repo_tags_;                            // "name:tag", deduplicated

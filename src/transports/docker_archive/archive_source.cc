@@ -430,7 +430,7 @@ class ArchiveSource : public ImageSource {
     }
   }
 
-  const ArchiveReference& ref_;
+  const ArchiveReference ref_;  // a copy: outlives the caller's reference
   ArchiveReader archive_;
 
   std::mutex mu_;
