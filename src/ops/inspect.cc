@@ -78,7 +78,7 @@ const gotemplate::TypeHints& output_hints() {
       {"/Labels", GoKind::Map},
       {"/Layers", GoKind::Slice},
       {"/LayersData", GoKind::Slice},
-      {"/LayersData/*/Annotations", GoKind::Map | GoKind::OmitEmpty},
+      {"/LayersData/*/Annotations", GoKind::Map},
       {"/Env", GoKind::Slice},
   };
   return h;
@@ -134,14 +134,30 @@ const gotemplate::TypeHints& config_hints() {
   return h;
 }
 
+// skopeo's check: ^\s*(json|{{\s*json *\.?\s*}})\s*$ prints the plain JSON.
 bool is_default_json_format(const std::string& f) {
-  return f == "json" || f == "{{json .}}";
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  size_t b = 0, e = f.size();
+  while (b < e && is_space(f[b])) ++b;
+  while (e > b && is_space(f[e - 1])) --e;
+  std::string_view t(f.data() + b, e - b);
+  if (t == "json") return true;
+  if (t.substr(0, 2) != "{{" || t.size() < 4 || t.substr(t.size() - 2) != "}}") return false;
+  t = t.substr(2, t.size() - 4);
+  size_t i = 0;
+  while (i < t.size() && is_space(t[i])) ++i;
+  if (t.substr(i, 4) != "json") return false;
+  i += 4;
+  while (i < t.size() && t[i] == ' ') ++i;
+  if (i < t.size() && t[i] == '.') ++i;
+  while (i < t.size() && is_space(t[i])) ++i;
+  return i == t.size();
 }
 
 std::string render_output(const Json& data, const std::string& indented_json,
                           const std::string& format, const gotemplate::TypeHints& hints) {
   if (format.empty() || is_default_json_format(format)) return indented_json + "\n";
-  return gotemplate::render(format, data, hints) + "\n";
+  return gotemplate::render_report(format, data, hints);
 }
 
 }  // namespace

@@ -300,37 +300,6 @@ struct BlobWalker {
 
 }  // namespace
 
-// c/image's manifest.GuessMIMEType, for instances whose type index.json
-// does not record.
-std::string guess_manifest_mime(const std::string& bytes) {
-  gojson::Json j = gojson::Json::parse(bytes, nullptr, false);
-  if (!j.is_object()) return "";
-  auto str = [](const gojson::Json& o, const char* key) -> std::string {
-    const gojson::Json* v = gojson::find_member_fold(o, key);
-    return v && v->is_string() ? v->get<std::string>() : "";
-  };
-  std::string media_type = str(j, "mediaType");
-  if (media_type == mt::kDockerV2Schema2 || media_type == mt::kDockerV2List ||
-      media_type == mt::kOciManifest || media_type == mt::kOciIndex)
-    return media_type;
-  const gojson::Json* version = gojson::find_member_fold(j, "schemaVersion");
-  if (!version || !version->is_number_integer()) return "";
-  if (*version == 1) {
-    const gojson::Json* sigs = gojson::find_member_fold(j, "signatures");
-    return sigs && !sigs->is_null() ? mt::kDockerV2Schema1Signed : mt::kDockerV2Schema1;
-  }
-  if (*version != 2) return "";
-  std::string config_type;
-  const gojson::Json* config = gojson::find_member_fold(j, "config");
-  if (config && config->is_object()) config_type = str(*config, "mediaType");
-  if (config_type == mt::kOciConfig) return mt::kOciManifest;
-  if (config_type == mt::kDockerV2Schema2Config) return mt::kDockerV2Schema2;
-  const gojson::Json* manifests = gojson::find_member_fold(j, "manifests");
-  if (manifests && manifests->is_array() && !manifests->empty() && config_type.empty())
-    return mt::kOciIndex;
-  // Most likely an OCI artifact with its own config type.
-  return mt::kOciManifest;
-}
 
 Index parse_index(std::string_view bytes, const std::string& what) {
   Json j = decode_first_value(bytes, what);

@@ -57,10 +57,6 @@ Index parse_index(std::string_view bytes, const std::string& what);
 // OCI index type (skopeo >= 1.22 writes it); schemaVersion 0 becomes 2.
 std::string serialize_index(const Index& index);
 
-// c/image's manifest.GuessMIMEType: the type of manifest bytes whose
-// descriptor does not say ("" if they are not a manifest at all).
-std::string guess_manifest_mime(const std::string& bytes);
-
 // Go's filepath.Join: joined and lexically cleaned ("a/./b/" -> "a/b").
 std::string join_path(std::string_view a, std::string_view b);
 

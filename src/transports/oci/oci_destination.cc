@@ -8,7 +8,9 @@
 #include <cstring>
 #include <vector>
 
+#include "image/manifest/manifest.h"
 #include "image/manifest/media_types.h"
+#include "io/blob_store.h"
 #include "io/digest.h"
 #include "io/fs.h"
 #include "util/error.h"
@@ -23,57 +25,6 @@ std::string parent_dir(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// A file named oci-put-blob* in the layout directory, removed unless it was
-// renamed into place: a failed or interrupted put_blob leaves nothing that
-// looks like a blob.
-class TempBlobFile {
- public:
-  explicit TempBlobFile(const std::string& dir) {
-    std::string tmpl = join_path(dir, "oci-put-blobXXXXXX");
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    fd_ = ::mkostemp(buf.data(), O_CLOEXEC);
-    if (fd_ < 0) throw Error("creating temporary file in " + dir + ": " + errno_text(errno));
-    path_ = buf.data();
-  }
-  ~TempBlobFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  TempBlobFile(const TempBlobFile&) = delete;
-  TempBlobFile& operator=(const TempBlobFile&) = delete;
-
-  void write_all(const uint8_t* p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        throw Error("write " + path_ + ": " + errno_text(errno));
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
-
-  // fsync + 0644 + close, then rename to dest (or drop it when dest already
-  // holds the same content-addressed blob).
-  void finish(const std::string& dest) {
-    if (::fsync(fd_) != 0) throw Error("sync " + path_ + ": " + errno_text(errno));
-    if (::fchmod(fd_, 0644) != 0) throw Error("chmod " + path_ + ": " + errno_text(errno));
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) throw Error("close " + path_ + ": " + errno_text(errno));
-    struct stat st;
-    if (::stat(dest.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return;  // destructor unlinks
-    if (::rename(path_.c_str(), dest.c_str()) != 0)
-      throw Error("rename " + path_ + " " + dest + ": " + errno_text(errno));
-    path_.clear();
-  }
-
- private:
-  int fd_ = -1;
-  std::string path_;
-};
 
 }  // namespace
 
@@ -112,31 +63,15 @@ std::optional<manifest::Descriptor> OciDestination::try_reuse_blob(
 
 manifest::Descriptor OciDestination::put_blob(Reader& stream, const manifest::Descriptor& blob,
                                               bool /*is_config*/) {
-  // A hostile digest must fail before it names any file.
-  if (!blob.digest.empty()) validate_digest(blob.digest);
-  Hasher hasher(blob.digest.empty() ? "sha256" : digest_algorithm(blob.digest));
-  TempBlobFile tmp(ref_.dir());
-  std::vector<uint8_t> buf(kCopyBufferSize);
-  int64_t size = 0;
-  for (;;) {
-    size_t n = stream.read(buf.data(), buf.size());
-    if (n == 0) break;
-    hasher.update(buf.data(), n);
-    tmp.write_all(buf.data(), n);
-    size += static_cast<int64_t>(n);
-  }
-  std::string digest = hasher.digest_final();
-  if (blob.size >= 0 && size != blob.size)
-    throw Error("Size mismatch when copying " + digest + ", expected " + std::to_string(blob.size) +
-                ", got " + std::to_string(size));
-  if (!blob.digest.empty() && digest != blob.digest)
-    throw Error("Digest mismatch when copying " + blob.digest + ": got " + digest);
-  std::string path = paths_.blob_path(digest);
-  make_dirs(parent_dir(path));
-  tmp.finish(path);
+  StoredBlob stored = store_blob(stream, ref_.dir(), "oci-put-blob", blob.digest, blob.size,
+                                 [&](const std::string& digest) {
+                                   std::string path = paths_.blob_path(digest);
+                                   make_dirs(parent_dir(path));
+                                   return path;
+                                 });
   manifest::Descriptor out = blob;
-  out.digest = digest;
-  out.size = size;
+  out.digest = stored.digest;
+  out.size = stored.size;
   return out;
 }
 
@@ -157,7 +92,7 @@ void OciDestination::put_manifest(const std::string& bytes, const std::string& m
   if (!instance_digest.empty()) return;
 
   IndexEntry e;
-  e.desc.media_type = mime_type.empty() ? guess_manifest_mime(bytes) : mime_type;
+  e.desc.media_type = mime_type.empty() ? manifest::guess_mime_type(bytes) : mime_type;
   e.desc.digest = digest;
   e.desc.size = static_cast<int64_t>(bytes.size());
   if (!ref_.image().empty()) e.desc.annotations[kRefNameAnnotation] = ref_.image();

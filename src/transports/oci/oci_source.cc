@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "image/manifest/manifest.h"
 #include "image/manifest/media_types.h"
 #include "io/digest.h"
 #include "io/fs.h"
@@ -40,7 +41,7 @@ ManifestBytes OciSource::get_manifest(const std::string& instance_digest) {
   if (actual != digest)
     throw Error("manifest " + path + " does not match its digest " + digest + " (content is " +
                 actual + ")");
-  if (mime.empty()) mime = guess_manifest_mime(bytes);
+  if (mime.empty()) mime = manifest::guess_mime_type(bytes);
   return {std::move(bytes), std::move(mime)};
 }
 

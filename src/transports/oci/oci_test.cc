@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "image/manifest/manifest.h"
 #include "image/manifest/media_types.h"
 #include "io/digest.h"
 #include "io/fs.h"
@@ -650,15 +651,15 @@ TEST(OciLayoutHelpers, JoinAndQuote) {
 }
 
 TEST(OciLayoutHelpers, GuessMime) {
-  EXPECT_EQ(guess_manifest_mime(R"({"mediaType":"application/vnd.oci.image.index.v1+json"})"), mt::kOciIndex);
-  EXPECT_EQ(guess_manifest_mime(R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"}})"),
+  EXPECT_EQ(manifest::guess_mime_type(R"({"mediaType":"application/vnd.oci.image.index.v1+json"})"), mt::kOciIndex);
+  EXPECT_EQ(manifest::guess_mime_type(R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"}})"),
             mt::kOciManifest);
-  EXPECT_EQ(guess_manifest_mime(R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.docker.container.image.v1+json"}})"),
+  EXPECT_EQ(manifest::guess_mime_type(R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.docker.container.image.v1+json"}})"),
             mt::kDockerV2Schema2);
-  EXPECT_EQ(guess_manifest_mime(R"({"schemaVersion":2,"manifests":[{}]})"), mt::kOciIndex);
-  EXPECT_EQ(guess_manifest_mime(R"({"schemaVersion":1,"signatures":[]})"), mt::kDockerV2Schema1Signed);
-  EXPECT_EQ(guess_manifest_mime(R"({"schemaVersion":1})"), mt::kDockerV2Schema1);
-  EXPECT_EQ(guess_manifest_mime("not json"), "");
+  EXPECT_EQ(manifest::guess_mime_type(R"({"schemaVersion":2,"manifests":[{}]})"), mt::kOciIndex);
+  EXPECT_EQ(manifest::guess_mime_type(R"({"schemaVersion":1,"signatures":[]})"), mt::kDockerV2Schema1Signed);
+  EXPECT_EQ(manifest::guess_mime_type(R"({"schemaVersion":1})"), mt::kDockerV2Schema1);
+  EXPECT_EQ(manifest::guess_mime_type("not json"), "");
 }
 
 }  // namespace
