@@ -1,10 +1,13 @@
 # The README's two commands: `make demo` and `make test`. Everything else is
 # CMake + Ninja underneath; this file only wires the steps together.
 BUILD ?= build
+# The test suite runs against an AddressSanitizer + UBSan build, so every
+# unit and system test doubles as a memory-safety check.
+TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test unit system fuzz asan clean
+.PHONY: all deps build test-build demo test unit system fuzz clean
 
 all: build
 
@@ -20,21 +23,22 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	@scripts/demo.sh $(BUILD)/ferry
 
-# Unit tests (GoogleTest) and system tests (bats, one ctest test per file).
-test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+$(TEST_BUILD)/build.ninja:
+	cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_SANITIZE=ON $(CMAKE_FLAGS)
 
-unit: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -E '^system\.'
+test-build: deps $(TEST_BUILD)/build.ninja
+	ninja -C $(TEST_BUILD) -j $(JOBS)
 
-system: build
-	cd $(BUILD) && ctest --output-on-failure -R '^system\.'
+# Unit tests (GoogleTest) and system tests (bats, one ctest test per file),
+# all under ASan + UBSan.
+test: test-build
+	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# ASan + UBSan build of everything, then the whole suite.
-asan: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON
-	ninja -C build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS)
+unit: test-build
+	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) -E '^system\.'
+
+system: test-build
+	cd $(TEST_BUILD) && ctest --output-on-failure -R '^system\.'
 
 # libFuzzer targets (clang); run each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
@@ -44,4 +48,4 @@ fuzz: deps
 	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz

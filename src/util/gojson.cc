@@ -99,17 +99,50 @@ void write_float(std::string& out, double f) {
   if (std::isnan(f) || std::isinf(f)) {
     throw Error("json: unsupported value: " + std::string(std::isnan(f) ? "NaN" : (f > 0 ? "+Inf" : "-Inf")));
   }
+  // Shortest round-trip digits first (scientific form), then laid out the
+  // way strconv.FormatFloat(f, 'f' or 'e', -1, 64) does.
   char buf[64];
-  double a = std::fabs(f);
-  bool exp = a != 0 && (a < 1e-6 || a >= 1e21);
-  auto res = std::to_chars(buf, buf + sizeof buf, f, exp ? std::chars_format::scientific : std::chars_format::fixed);
+  auto res = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
   if (res.ec != std::errc()) throw Error("json: cannot format number");
-  std::string s(buf, res.ptr);
-  if (exp) {
-    size_t n = s.size();
-    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
+  std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
+  size_t e = sci.find('e');
+  std::string_view mantissa = sci.substr(0, e);
+  int exp10 = std::stoi(std::string(sci.substr(e + 1)));
+  bool negative = mantissa[0] == '-';
+  if (negative) mantissa.remove_prefix(1);
+  std::string digits;
+  for (char c : mantissa) {
+    if (c != '.') digits += c;
   }
-  out += s;
+  double a = std::fabs(f);
+  if (negative) out += '-';
+  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+    out += digits[0];
+    if (digits.size() > 1) {
+      out += '.';
+      out.append(digits, 1, std::string::npos);
+    }
+    out += 'e';
+    out += exp10 < 0 ? '-' : '+';
+    int ax = exp10 < 0 ? -exp10 : exp10;
+    if (ax < 10 && exp10 >= 0) out += '0';  // "e+07"; negative exponents lose the zero ("e-7")
+    out += std::to_string(ax);
+    return;
+  }
+  // 'f': digits d1 d2 ... with the point after position exp10 + 1.
+  int point = exp10 + 1;
+  if (point <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-point), '0');
+    out += digits;
+  } else if (static_cast<size_t>(point) >= digits.size()) {
+    out += digits;
+    out.append(static_cast<size_t>(point) - digits.size(), '0');
+  } else {
+    out.append(digits, 0, static_cast<size_t>(point));
+    out += '.';
+    out.append(digits, static_cast<size_t>(point), std::string::npos);
+  }
 }
 
 void newline(std::string& out, const std::string& prefix, const std::string& indent, int depth) {

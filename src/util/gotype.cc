@@ -1002,7 +1002,7 @@ Json to_plain(const Json& v, const Type& t) {
 
 std::string marshal_value(const Json& v, const Type& t) { return marshal(to_plain(v, t)); }
 
-std::vector<std::pair<std::string, std::string>> unmarshal_raw_object(std::string_view data) {
+std::vector<std::pair<std::string, std::string>> unmarshal_raw_object(std::string_view data, std::string_view go_type) {
   check_valid(data);
   Reader r(data);
   std::vector<std::pair<std::string, std::string>> out;
@@ -1010,7 +1010,7 @@ std::vector<std::pair<std::string, std::string>> unmarshal_raw_object(std::strin
   if (c == 'n') return out;
   if (c != '{') {
     const char* what = c == '"' ? "string" : c == '[' ? "array" : (c == 't' || c == 'f') ? "bool" : "number";
-    throw Error(std::string("json: cannot unmarshal ") + what + " into Go value of type map[string]*json.RawMessage");
+    throw Error(std::string("json: cannot unmarshal ") + what + " into Go value of type " + std::string(go_type));
   }
   r.begin();
   std::string key;
@@ -1089,11 +1089,13 @@ std::string parse_go_time(std::string_view raw) {
   };
 
   skip("\"");
-  if (value.size() < 4 || !is_digit(value[0]) || !is_digit(value[1]) || !is_digit(value[2]) || !is_digit(value[3])) {
-    throw cannot("2006", value);
-  }
-  int year = (value[0] - '0') * 1000 + (value[1] - '0') * 100 + (value[2] - '0') * 10 + (value[3] - '0');
+  // Go reports what is left after the element it failed on: the year's
+  // four bytes and the offset's six are consumed before being checked.
+  if (value.size() < 4 || !is_digit(value[0])) throw cannot("2006", value);
+  std::string_view year_text = value.substr(0, 4);
   value.remove_prefix(4);
+  if (!is_digit(year_text[1]) || !is_digit(year_text[2]) || !is_digit(year_text[3])) throw cannot("2006", value);
+  int year = (year_text[0] - '0') * 1000 + (year_text[1] - '0') * 100 + (year_text[2] - '0') * 10 + (year_text[3] - '0');
   skip("-");
   int month = getnum(true, "01");
   if (month < 1 || month > 12) throw out_of_range("month");
@@ -1122,15 +1124,14 @@ std::string parse_go_time(std::string_view raw) {
   if (!value.empty() && value[0] == 'Z') {
     value.remove_prefix(1);
   } else {
-    std::string_view hold = value;
-    if (value.size() < 6 || value[3] != ':') throw cannot("Z07:00", hold);
+    if (value.size() < 6 || value[3] != ':') throw cannot("Z07:00", value);
     char sign = value[0];
     std::string_view hh = value.substr(1, 2), mm = value.substr(4, 2);
-    if (!is_digit(hh[0]) || !is_digit(hh[1]) || !is_digit(mm[0]) || !is_digit(mm[1])) throw cannot("Z07:00", hold);
-    if (sign != '+' && sign != '-') throw cannot("Z07:00", hold);
+    value.remove_prefix(6);
+    if (!is_digit(hh[0]) || !is_digit(hh[1]) || !is_digit(mm[0]) || !is_digit(mm[1])) throw cannot("Z07:00", value);
+    if (sign != '+' && sign != '-') throw cannot("Z07:00", value);
     offset_minutes = ((hh[0] - '0') * 10 + (hh[1] - '0')) * 60 + (mm[0] - '0') * 10 + (mm[1] - '0');
     if (sign == '-') offset_minutes = -offset_minutes;
-    value.remove_prefix(6);
   }
   skip("\"");
   if (!value.empty()) throw Error("parsing time " + time_quote(raw) + ": extra text: " + time_quote(value));

@@ -99,7 +99,9 @@ std::string marshal_value(const Json& v, const Type& t);
 // json.Unmarshal into map[string]json.RawMessage: the members of the
 // top-level object with their literal text, last duplicate winning, in
 // first-appearance order. null data gives an empty list.
-std::vector<std::pair<std::string, std::string>> unmarshal_raw_object(std::string_view data);
+// `go_type` names the map type in the error for a non-object.
+std::vector<std::pair<std::string, std::string>> unmarshal_raw_object(
+    std::string_view data, std::string_view go_type = "map[string]*json.RawMessage");
 
 // What json.Marshal writes for a json.RawMessage: the literal without
 // insignificant whitespace, with '<' '>' '&' U+2028 U+2029 escaped.

@@ -160,8 +160,8 @@ const Type& schema2_history_type() {
                       "manifest.Schema2History",
                       {
                           {"created", &gojson::time_type()},
-                          {"created_by", &gojson::string_type(), true},
                           {"author", &gojson::string_type(), true},
+                          {"created_by", &gojson::string_type(), true},
                           {"comment", &gojson::string_type(), true},
                           {"empty_layer", &gojson::bool_type(), true},
                       },
@@ -355,7 +355,7 @@ std::string schema1_to_schema2_config(const Schema1Manifest& m, const std::vecto
     h["author"] = c["author"];
     h["comment"] = c["comment"];
     h["empty_layer"] = c["throwaway"];
-    converted_history.push_back(std::move(gojson::to_plain(h, schema2_history_type())));
+    converted_history.push_back(gojson::to_plain(h, schema2_history_type()));
   }
   Json rootfs = Json::object();
   rootfs["type"] = "layers";

@@ -14,6 +14,7 @@
 //                         layers as the gzipped empty tar, fresh signature
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>

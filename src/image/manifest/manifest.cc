@@ -143,7 +143,7 @@ std::string schema1_jws_payload(std::string_view bytes) {
   // libtrust ParsePrettySignature(bytes, "signatures") + Payload().
   std::vector<std::pair<std::string, std::string>> members;
   try {
-    members = gojson::unmarshal_raw_object(bytes);
+    members = gojson::unmarshal_raw_object(bytes, "map[string]json.RawMessage");
   } catch (const Error& e) {
     throw Error(std::string("error unmarshalling content: ") + e.what());
   }
@@ -189,7 +189,7 @@ std::string schema1_jws_payload(std::string_view bytes) {
       }
       std::vector<std::pair<std::string, std::string>> header_members;
       try {
-        header_members = gojson::unmarshal_raw_object(protected_bytes);
+        header_members = gojson::unmarshal_raw_object(protected_bytes, "map[string]interface {}");
       } catch (const Error& e) {
         throw Error(std::string("error unmarshalling protected header: ") + e.what());
       }

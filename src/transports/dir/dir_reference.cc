@@ -2,7 +2,6 @@
 
 #include "io/digest.h"
 #include "io/fs.h"
-#include "transports/oci/oci_reference.h"
 #include "util/error.h"
 
 namespace ferry::dir {
@@ -13,8 +12,18 @@ std::unique_ptr<ImageReference> parse_reference(std::string_view within) {
   return std::make_unique<DirReference>(path, resolve_path_fully_explicit(path));
 }
 
+// Each parent directory, most specific first, without "/" (unlike oci:,
+// containers/image does not list the image directory itself here).
 std::vector<std::string> DirReference::policy_namespaces() const {
-  return oci::path_namespaces(resolved_);
+  std::vector<std::string> out;
+  std::string path = resolved_;
+  for (;;) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0) break;
+    path.resize(slash);
+    out.push_back(path);
+  }
+  return out;
 }
 
 std::string blob_file(const std::string& digest) {
