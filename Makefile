@@ -20,7 +20,9 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 
-demo: build
+# The demo needs only the binary, not the test programs.
+demo: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS) ferry
 	@scripts/demo.sh $(BUILD)/ferry
 
 $(TEST_BUILD)/build.ninja:
