@@ -2,7 +2,9 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/log.h"
 #include "ops/inspect.h"
+#include "transports/docker/docker_reference.h"
 #include "util/error.h"
 
 namespace ferry::cli {
@@ -48,7 +50,22 @@ class InspectCommand : public Command {
     } catch (const Error& e) {
       throw Error("Error parsing image name \"" + args[0] + "\": " + e.what(), e.exit_code());
     }
-    std::string out = inspect_image(*ref, ctx, opts_);
+    InspectOptions opts = opts_;
+    if (ref->transport_name() == "docker") {
+      DockerReference repo = *ref->docker_reference();
+      repo.tag.reset();
+      repo.digest.reset();
+      opts.list_tags = [repo, ctx]() -> std::vector<std::string> {
+        try {
+          return docker::list_tags(repo, ctx);
+        } catch (const Error& e) {
+          if (!docker::tag_listing_disallowed(e)) rethrow_with_context("Error determining repository tags", e);
+          log_warning("Registry disallows tag list retrieval; skipping");
+          return {};
+        }
+      };
+    }
+    std::string out = inspect_image(*ref, ctx, opts);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }

@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "image/reference_grammar.h"
+#include "transports/docker/docker_reference.h"
 #include "transports/docker_archive/archive_reference.h"
 #include "util/error.h"
 #include "util/gojson.h"
@@ -47,7 +48,18 @@ class ListTagsCommand : public Command {
       std::vector<std::string> tags = docker_archive::list_tags(parts.path);
       out["Tags"] = tags.empty() ? gojson::Json(nullptr) : gojson::Json(tags);
     } else if (transport == "docker") {
-      throw Error("list-tags for docker:// is not supported by ferry yet");
+      DockerReference repo = docker::parse_repository_reference(name);
+      const GlobalOptions& g = *env_->global;
+      SystemContext ctx = g.base_context();
+      image_.apply(g, shared_, ctx);
+      std::vector<std::string> tags;
+      try {
+        tags = docker::list_tags(repo, ctx);
+      } catch (const Error& e) {
+        rethrow_with_context("Error listing repository tags", e);
+      }
+      out["Repository"] = repo.name();
+      out["Tags"] = tags;
     } else {
       throw Error("Unsupported transport '" + transport +
                   "' for tag listing. Only supported: docker, docker-archive");

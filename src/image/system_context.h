@@ -39,6 +39,10 @@ struct SystemContext {
   std::string registries_conf;     // --registries-conf
   std::string registries_d;        // --registries.d
   std::string user_agent = "ferry/" FERRY_VERSION;
+  // "host[:port]/repo" of a docker:// source on the same registry as this
+  // docker:// destination (set by the copy engine), so blobs missing here
+  // can be mounted from it instead of uploaded.
+  std::string docker_mount_source;
 };
 
 }  // namespace ferry

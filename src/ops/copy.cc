@@ -337,9 +337,17 @@ CopyResult copy_image(const Policy& policy, const ImageReference& src_ref,
   } catch (const Error& e) {
     rethrow_with_context("initializing source " + src_ref.to_string(), e);
   }
+  // A registry can mount a blob from another of its repositories instead
+  // of receiving it again.
+  SystemContext dst_ctx_mount = dst_ctx;
+  if (src_ref.transport_name() == "docker" && dst_ref.transport_name() == "docker") {
+    auto s = src_ref.docker_reference();
+    auto d = dst_ref.docker_reference();
+    if (s && d && s->domain == d->domain && s->path != d->path) dst_ctx_mount.docker_mount_source = s->name();
+  }
   std::unique_ptr<ImageDestination> dst;
   try {
-    dst = dst_ref.new_destination(dst_ctx);
+    dst = dst_ref.new_destination(dst_ctx_mount);
   } catch (const Error& e) {
     rethrow_with_context("initializing destination " + dst_ref.to_string(), e);
   }

@@ -6,6 +6,7 @@
 #include "image/reference_grammar.h"
 #include "image/types.h"
 #include "transports/dir/dir_reference.h"
+#include "transports/docker/docker_reference.h"
 #include "transports/docker_archive/archive_reference.h"
 #include "transports/oci/oci_reference.h"
 #include "transports/oci_archive/oci_archive.h"
@@ -20,6 +21,7 @@ using Parser = std::function<std::unique_ptr<ImageReference>(std::string_view)>;
 const std::map<std::string, Parser>& parsers() {
   static const std::map<std::string, Parser> table = {
       {"dir", dir::parse_reference},
+      {"docker", docker::parse_reference},
       {"docker-archive", docker_archive::parse_reference},
       {"oci", oci::parse_reference},
       {"oci-archive", oci_archive::parse_reference},
@@ -30,7 +32,7 @@ const std::map<std::string, Parser>& parsers() {
 // Transports skopeo knows that ferry does not implement (yet): named
 // explicitly so the user gets "not supported" instead of "unknown".
 bool known_but_unsupported(const std::string& t) {
-  return t == "docker" || t == "docker-daemon" || t == "containers-storage" || t == "sif" ||
+  return t == "docker-daemon" || t == "containers-storage" || t == "sif" ||
          t == "tarball" || t == "ostree";
 }
 

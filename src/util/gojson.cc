@@ -151,10 +151,14 @@ void newline(std::string& out, const std::string& prefix, const std::string& ind
   for (int i = 0; i < depth; ++i) out += indent;
 }
 
-// pretty == false: compact. The depth of values written here is bounded by
-// whoever built them (parsers in ferry cap nesting).
+// Far deeper than any manifest or config, shallow enough that the
+// recursion below cannot exhaust the stack on a hostile document.
+constexpr int kMaxDepth = 2000;
+
+// pretty == false: compact.
 void write(std::string& out, const Json& v, bool pretty, const std::string& prefix, const std::string& indent,
            int depth) {
+  if (depth > kMaxDepth) throw Error("json: value nested more than " + std::to_string(kMaxDepth) + " levels deep");
   switch (v.type()) {
     case Json::value_t::null:
     case Json::value_t::discarded:

@@ -78,6 +78,15 @@ TEST(GoJsonMarshalIndent, MatchesGo) {
   EXPECT_EQ(marshal_indent(Json("x"), "", "  "), "\"x\"");
 }
 
+TEST(GoJsonMarshal, DepthIsBounded) {
+  Json deep = Json::array();
+  for (int i = 0; i < 1500; ++i) deep = Json::array({std::move(deep)});
+  EXPECT_EQ(marshal(deep).size(), 3002u);
+  for (int i = 0; i < 1000; ++i) deep = Json::array({std::move(deep)});
+  EXPECT_THROW(marshal(deep), Error);
+  EXPECT_THROW(marshal_indent(deep, "", " "), Error);
+}
+
 TEST(GoJsonFindMemberFold, CaseInsensitiveLastWins) {
   Json v = Json::object();
   v["Architecture"] = "a";

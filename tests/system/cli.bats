@@ -133,7 +133,7 @@ JSON
   run "$FERRY" sync --src docker --dest dir a b
   expect_status 1
   expect_output_contains "not supported yet"
-  run "$FERRY" inspect docker://localhost:5000/x
+  run "$FERRY" inspect docker-daemon:busybox:latest
   expect_status 1
   expect_output_contains "not supported by ferry yet"
 }

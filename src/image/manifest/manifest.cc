@@ -135,10 +135,6 @@ std::string normalized_mime_type(std::string_view mime) {
   return media_type::kDockerV2Schema1Signed;
 }
 
-bool is_manifest_list_mime(std::string_view mime) {
-  return mime == media_type::kDockerV2List || mime == media_type::kOciIndex;
-}
-
 std::string schema1_jws_payload(std::string_view bytes) {
   // libtrust ParsePrettySignature(bytes, "signatures") + Payload().
   std::vector<std::pair<std::string, std::string>> members;

@@ -28,9 +28,6 @@ std::string guess_mime_type(std::string_view bytes);
 // may send is treated as signed schema 1, as docker/distribution does.
 std::string normalized_mime_type(std::string_view mime);
 
-// True for the Docker list and OCI index media types.
-bool is_manifest_list_mime(std::string_view mime);
-
 // c/image manifest.Digest: sha256 of the bytes; for signed schema 1 the
 // digest of the JWS payload, i.e. the manifest without its "signatures"
 // (rebuilt from formatLength / formatTail in the protected headers).

@@ -1,0 +1,62 @@
+// Pushing an image to a registry. Blobs are uploaded (or found, or mounted
+// from the source repository) first; the manifest PUT comes last and is the
+// one atomic step: until it lands no tag points at the image, and blobs
+// left by a failed push are unreferenced.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "image/types.h"
+#include "net/http_client.h"
+#include "net/registry_client.h"
+#include "transports/docker/docker_reference.h"
+
+namespace ferry::docker {
+
+// Whether an error answer to a manifest PUT means "this registry does not
+// take this manifest type" (c/image isManifestInvalidError, plus 415), so
+// the copy engine should try the next format.
+bool manifest_type_rejected(const net::RegistryHttpFailure& f);
+
+// Appends digest=... to an upload Location's query (replacing any digest
+// parameter already there).
+std::string with_digest_query(const std::string& location, const std::string& digest);
+
+class DockerDestination : public ImageDestination {
+ public:
+  DockerDestination(const DockerImageReference& ref, const SystemContext& ctx);
+
+  const ImageReference& reference() const override { return ref_; }
+  std::vector<std::string> supported_manifest_mime_types() const override;
+  std::string supports_signatures() const override {
+    return "Pushing signatures to a registry is not supported yet by ferry";
+  }
+  LayerCompression desired_layer_compression() const override { return LayerCompression::Compress; }
+  bool accepts_foreign_layer_urls() const override { return true; }
+  bool has_thread_safe_put_blob() const override { return true; }
+
+  // HEAD in this repository; then, if ctx.docker_mount_source names another
+  // repository on the same registry, a cross-repository mount.
+  std::optional<manifest::Descriptor> try_reuse_blob(const manifest::Descriptor& blob) override;
+  // POST an upload, PATCH the whole stream, PUT ?digest=.
+  manifest::Descriptor put_blob(Reader& stream, const manifest::Descriptor& blob, bool is_config) override;
+  void put_manifest(const std::string& bytes, const std::string& mime_type,
+                    const std::string& instance_digest = "") override;
+  void put_signatures(const std::vector<Signature>& sigs, const std::string& instance_digest = "") override;
+  // Nothing left to do: the manifest PUT was the commit.
+  void commit() override {}
+
+ private:
+  // HEAD /blobs/<digest>: size if present, nullopt if 404; throws otherwise.
+  std::optional<int64_t> blob_size(const std::string& digest);
+  bool mount(const std::string& digest, const std::string& from_repo);
+
+  DockerImageReference ref_;
+  SystemContext ctx_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<net::RegistryClient> client_;
+};
+
+}  // namespace ferry::docker
