@@ -51,3 +51,9 @@ fuzz: deps
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz
+
+# ferry vs skopeo benchmarks (bench/README.md); not part of `make test` or CI.
+# Pass options through BENCH_ARGS, e.g. make bench BENCH_ARGS='--runs 3 --scenario r2r'.
+.PHONY: bench
+bench: build
+	bench/run.sh --ferry $(BUILD)/ferry $(BENCH_ARGS)

@@ -2,8 +2,10 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/duration.h"
 #include "cli/log.h"
 #include "ops/inspect.h"
+#include "ops/retry.h"
 #include "transports/docker/docker_reference.h"
 #include "util/error.h"
 
@@ -65,7 +67,10 @@ class InspectCommand : public Command {
         }
       };
     }
-    std::string out = inspect_image(*ref, ctx, opts);
+    std::string out;
+    const RetryPolicy retry =
+        make_retry_policy(retry_.retry_times, retry_.retry_delay, log_warning, log_debug, format_go_duration);
+    run_with_retries(retry, [&] { out = inspect_image(*ref, ctx, opts); });
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }

@@ -3,7 +3,10 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/duration.h"
+#include "cli/log.h"
 #include "image/reference_grammar.h"
+#include "ops/retry.h"
 #include "transports/docker/docker_reference.h"
 #include "transports/docker_archive/archive_reference.h"
 #include "util/error.h"
@@ -53,11 +56,15 @@ class ListTagsCommand : public Command {
       SystemContext ctx = g.base_context();
       image_.apply(g, shared_, ctx);
       std::vector<std::string> tags;
-      try {
-        tags = docker::list_tags(repo, ctx);
-      } catch (const Error& e) {
-        rethrow_with_context("Error listing repository tags", e);
-      }
+      const RetryPolicy retry =
+          make_retry_policy(retry_.retry_times, retry_.retry_delay, log_warning, log_debug, format_go_duration);
+      run_with_retries(retry, [&] {
+        try {
+          tags = docker::list_tags(repo, ctx);
+        } catch (const Error& e) {
+          rethrow_with_context("Error listing repository tags", e);
+        }
+      });
       out["Repository"] = repo.name();
       out["Tags"] = tags;
     } else {

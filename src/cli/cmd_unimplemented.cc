@@ -1,4 +1,4 @@
-// Commands whose work lands with later issues (sync, login/logout, signing).
+// Commands whose work lands with later issues (sync, signing).
 // They exist so help and scripts see skopeo's command set, and they fail
 // with a clear "not supported yet" instead of pretending to work.
 #include "cli/command.h"
@@ -56,21 +56,6 @@ std::vector<std::unique_ptr<Command>> make_unimplemented_commands(CommandEnv* en
         fs.add_bool("all", 'a', &h.b2, "Copy all images if SOURCE-IMAGE is a list");
         fs.add_bool("dry-run", 0, &h.b3, "Run without actually copying data");
         fs.add_bool("keep-going", 0, &h.b4, "Do not abort the sync if any image copy fails");
-      });
-  add("login [command options] REGISTRY", "Login to a container registry",
-      p + " login quay.io", [](FlagSet& fs) {
-        fs.add_optional_string("username", 'u', &h.os1, "Username for registry");
-        fs.add_optional_string("password", 'p', &h.os2, "Password for registry");
-        fs.add_bool("password-stdin", 0, &h.b1, "Take the password from stdin");
-        fs.add_string("authfile", 0, &h.s1, "path of the authentication file.");
-        fs.add_string("cert-dir", 0, &h.s2, "use certificates at the specified path to access the registry");
-        fs.add_bool("get-login", 0, &h.b2, "Return the current login user for the registry");
-        fs.add_optional_bool("tls-verify", 0, &h.tls, "require HTTPS and verify certificates when accessing the registry");
-      });
-  add("logout [command options] REGISTRY", "Logout of a container registry",
-      p + " logout quay.io", [](FlagSet& fs) {
-        fs.add_string("authfile", 0, &h.s1, "path of the authentication file.");
-        fs.add_bool("all", 'a', &h.b1, "Remove the cached credentials for all registries in the auth file");
       });
   add("standalone-sign [command options] MANIFEST DOCKER-REFERENCE KEY-FINGERPRINT --output|-o SIGNATURE",
       "Create a signature using local files",

@@ -37,6 +37,8 @@ std::unique_ptr<Command> make_copy_command(CommandEnv* env);
 std::unique_ptr<Command> make_inspect_command(CommandEnv* env);
 std::unique_ptr<Command> make_delete_command(CommandEnv* env);
 std::unique_ptr<Command> make_list_tags_command(CommandEnv* env);
+std::unique_ptr<Command> make_login_command(CommandEnv* env);
+std::unique_ptr<Command> make_logout_command(CommandEnv* env);
 std::unique_ptr<Command> make_manifest_digest_command(CommandEnv* env);
 std::vector<std::unique_ptr<Command>> make_unimplemented_commands(CommandEnv* env);
 

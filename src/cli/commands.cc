@@ -11,6 +11,8 @@ std::vector<std::unique_ptr<Command>> make_commands(CommandEnv* env) {
   out.push_back(make_delete_command(env));
   out.push_back(make_inspect_command(env));
   out.push_back(make_list_tags_command(env));
+  out.push_back(make_login_command(env));
+  out.push_back(make_logout_command(env));
   out.push_back(make_manifest_digest_command(env));
   for (auto& c : make_unimplemented_commands(env)) out.push_back(std::move(c));
   return out;

@@ -17,6 +17,7 @@ struct SystemContext {
   std::string variant_choice;
 
   std::string big_files_temp_dir = "/var/tmp";  // --tmpdir
+  std::string blob_info_cache_dir;  // empty: $FERRY_BLOB_INFO_CACHE_DIR, then the default
 
   // oci / oci-archive
   std::string oci_shared_blob_dir;             // --{src,dest}-shared-blob-dir

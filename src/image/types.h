@@ -118,6 +118,15 @@ class ImageDestination {
   // If the destination already has the blob (or can get it without
   // uploading), returns its stored descriptor.
   virtual std::optional<manifest::Descriptor> try_reuse_blob(const manifest::Descriptor& blob) = 0;
+  // As try_reuse_blob, also trying to get the blob from other locations of
+  // the same storage without an upload: for a registry, repositories on the
+  // same host (from the blob-info cache) to mount it from. Destinations that
+  // cannot do that ignore the candidates.
+  virtual std::optional<manifest::Descriptor> try_reuse_blob_from(const manifest::Descriptor& blob,
+                                                                  const std::vector<std::string>& candidates) {
+    (void)candidates;
+    return try_reuse_blob(blob);
+  }
 
   // Stores the stream, read to its end. blob.digest may be empty when the
   // content was transformed on the fly; the returned descriptor carries the

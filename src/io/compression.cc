@@ -351,9 +351,12 @@ class ZstdCompressor : public Reader {
     set(ZSTD_c_compressionLevel, zstd_level_for(level));
     set(ZSTD_c_checksumFlag, 1);  // klauspost writes frame checksums too
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    // A libzstd built without threads rejects this; single-threaded output
-    // is still correct, so the error is ignored.
-    ZSTD_CCtx_setParameter(cs_.get(), ZSTD_c_nbWorkers, threads);
+    // One thread compresses inline (nbWorkers 0): zstd's worker mode keeps
+    // several job buffers per stream, which is what made six parallel
+    // layers cost hundreds of MiB. A libzstd built without threads rejects
+    // nbWorkers; single-threaded output is still correct, so that error is
+    // ignored.
+    ZSTD_CCtx_setParameter(cs_.get(), ZSTD_c_nbWorkers, threads == 1 ? 0 : threads);
   }
 
   size_t read(uint8_t* buf, size_t n) override {

@@ -31,6 +31,7 @@ class PeekReader : public Reader {
   // Returns up to n bytes from the start without consuming them.
   std::string peek(size_t n);
   size_t read(uint8_t* buf, size_t n) override;
+  std::string vouched_digest() const override { return inner_->vouched_digest(); }
 
  private:
   std::unique_ptr<Reader> inner_;
@@ -44,7 +45,8 @@ class PeekReader : public Reader {
 std::unique_ptr<Reader> make_decompressor(std::unique_ptr<Reader> in, Compression c);
 
 // level < 0 means the format's default (gzip: 6 like Go's pgzip default;
-// zstd: 3). threads applies to zstd only (0 = automatic).
+// zstd: 3). threads applies to zstd only: 0 = one per core, 1 = inline in
+// the reading thread (least memory), N = N worker threads.
 std::unique_ptr<Reader> make_compressor(std::unique_ptr<Reader> in, Compression c, int level = -1,
                                         int threads = 0);
 

@@ -150,6 +150,8 @@ DigestVerifyingReader::DigestVerifyingReader(std::unique_ptr<Reader> inner, std:
 
 DigestVerifyingReader::~DigestVerifyingReader() = default;
 
+std::string DigestVerifyingReader::vouched_digest() const { return impl_->digest; }
+
 size_t DigestVerifyingReader::read(uint8_t* buf, size_t n) {
   Impl& s = *impl_;
   if (!s.failure.empty()) throw Error(s.failure);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -21,11 +22,13 @@ namespace ferry::net {
 
 namespace {
 
-// Response body bytes buffered per stream before the transfer is paused.
-constexpr size_t kStreamBuffer = 1 << 20;
-// curl's own receive/send buffers; with kStreamBuffer they bound a stream's
-// memory to about 1.5 MiB.
-constexpr long kCurlBuffer = 256 * 1024;
+// Response body bytes buffered per stream before the transfer is paused;
+// allocated only when a reader falls behind (most bytes go straight into
+// the reader's buffer).
+constexpr size_t kStreamBuffer = 512 << 10;
+// curl's own receive/send buffers: large enough for few syscalls, small
+// enough that six parallel transfers stay within a few MiB.
+constexpr long kCurlBuffer = 128 * 1024;
 // All header lines of one request (redirects and 1xx responses included).
 // Below curl's own 300 KiB per-response limit, so this clearer error wins.
 constexpr size_t kMaxHeaderBytes = 256 * 1024;
@@ -337,12 +340,12 @@ class CurlStream final : public ResponseStream {
     for (;;) {
       if (size_t avail = buffered()) {
         const size_t k = avail < n ? avail : n;
-        std::memcpy(out, buf_.data() + rpos_, k);
+        std::memcpy(out, buf_.get() + rpos_, k);
         rpos_ += k;
         if (rpos_ == wpos_) rpos_ = wpos_ = 0;
         // Resume at half full rather than at every read, so the transfer is
         // not paused and resumed for each small chunk.
-        if (paused_ && buffered() <= buf_.size() / 2) {
+        if (paused_ && buffered() <= buf_cap_ / 2) {
           paused_ = false;
           const CURLcode rc = curl_easy_pause(h_.easy, CURLPAUSE_CONT);
           if (rc != CURLE_OK && !done_) {
@@ -356,7 +359,15 @@ class CurlStream final : public ResponseStream {
         if (result_ != CURLE_OK) fail(false);
         return 0;
       }
+      // Nothing buffered: let curl's write callback fill the caller's
+      // buffer directly, so the common case copies each byte once (curl's
+      // receive buffer -> out) instead of twice.
+      direct_ = out;
+      direct_cap_ = n;
+      direct_len_ = 0;
       step();
+      direct_ = nullptr;
+      if (direct_len_ > 0) return direct_len_;
     }
   }
 
@@ -365,7 +376,6 @@ class CurlStream final : public ResponseStream {
 
   void configure(const HttpClientOptions& opts, const Request& req) {
     CURL* e = h_.easy;
-    buf_.resize(kStreamBuffer);
     errbuf_[0] = '\0';
     curl_easy_setopt(e, CURLOPT_SHARE, pool_->share());
     curl_easy_setopt(e, CURLOPT_URL, req.url.c_str());
@@ -649,23 +659,43 @@ class CurlStream final : public ResponseStream {
 
   static size_t on_write(char* data, size_t size, size_t nmemb, void* self_ptr) {
     auto* self = static_cast<CurlStream*>(self_ptr);
-    const size_t n = size * nmemb;
-    if (self->wpos_ + n > self->buf_.size() && self->rpos_ > 0) {
-      std::memmove(self->buf_.data(), self->buf_.data() + self->rpos_, self->buffered());
+    size_t n = size * nmemb;
+    const size_t total = n;
+    if (self->direct_ && self->buffered() == 0) {
+      const size_t k = std::min(n, self->direct_cap_ - self->direct_len_);
+      std::memcpy(self->direct_ + self->direct_len_, data, k);
+      self->direct_len_ += k;
+      if (self->direct_len_ == self->direct_cap_) self->direct_ = nullptr;
+      data += k;
+      n -= k;
+      if (n == 0) return total;
+    }
+    if (self->wpos_ + n > self->buf_cap_ && self->rpos_ > 0) {
+      std::memmove(self->buf_.get(), self->buf_.get() + self->rpos_, self->buffered());
       self->wpos_ -= self->rpos_;
       self->rpos_ = 0;
     }
-    if (self->wpos_ + n > self->buf_.size()) {
-      if (self->buffered() > 0) {
-        // curl keeps this chunk and offers it again after CURLPAUSE_CONT.
-        self->paused_ = true;
-        return CURL_WRITEFUNC_PAUSE;
+    if (self->wpos_ + n > self->buf_cap_) {
+      if (self->buffered() > 0 || total != n) {
+        // curl keeps this chunk and offers it again after CURLPAUSE_CONT;
+        // a chunk partly delivered directly cannot be paused (curl would
+        // offer all of it again), so it is buffered whole below instead.
+        if (total == n) {
+          self->paused_ = true;
+          return CURL_WRITEFUNC_PAUSE;
+        }
       }
-      self->buf_.resize(n);  // one chunk larger than the whole buffer
+      // Allocated only when needed and never zero-filled: most streams
+      // deliver straight into the reader's buffer and never get here.
+      const size_t cap = std::max(self->wpos_ + n, kStreamBuffer);
+      auto bigger = std::make_unique_for_overwrite<uint8_t[]>(cap);
+      if (self->wpos_ > 0) std::memcpy(bigger.get(), self->buf_.get(), self->wpos_);
+      self->buf_ = std::move(bigger);
+      self->buf_cap_ = cap;
     }
-    std::memcpy(self->buf_.data() + self->wpos_, data, n);
+    std::memcpy(self->buf_.get() + self->wpos_, data, n);
     self->wpos_ += n;
-    return n;
+    return total;
   }
 
   static size_t on_header(char* data, size_t size, size_t nmemb, void* self_ptr) {
@@ -775,9 +805,14 @@ class CurlStream final : public ResponseStream {
   std::exception_ptr read_error_;
 
   // Response body buffer: bytes [rpos_, wpos_) are unread.
-  std::vector<uint8_t> buf_;
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t buf_cap_ = 0;
   size_t rpos_ = 0, wpos_ = 0;
   bool paused_ = false;
+  // While read() waits in step() with nothing buffered: the caller's
+  // buffer, which on_write fills first.
+  uint8_t* direct_ = nullptr;
+  size_t direct_cap_ = 0, direct_len_ = 0;
   bool done_ = false;
   CURLcode result_ = CURLE_OK;
 

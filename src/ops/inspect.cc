@@ -168,13 +168,13 @@ std::string inspect_image(const ImageReference& ref, const SystemContext& ctx,
   try {
     src = ref.new_source(ctx);
   } catch (const Error& e) {
-    throw Error("Error parsing image name \"" + ref.to_string() + "\": " + e.what(), e.exit_code());
+    rethrow_with_context("Error parsing image name \"" + ref.to_string() + "\"", e);
   }
   ManifestBytes top;
   try {
     top = src->get_manifest();
   } catch (const Error& e) {
-    throw Error(std::string("Error retrieving manifest for image: ") + e.what(), e.exit_code());
+    rethrow_with_context("Error retrieving manifest for image", e);
   }
   if (opts.raw && !opts.config) return top.bytes;
 
@@ -204,7 +204,7 @@ std::string inspect_image(const ImageReference& ref, const SystemContext& ctx,
     try {
       config_bytes = read_config(*src, cfg);
     } catch (const Error& e) {
-      throw Error(std::string("Error reading configuration blob: ") + e.what());
+      std::throw_with_nested(Error(std::string("Error reading configuration blob: ") + e.what()));
     }
   }
 

@@ -4,6 +4,7 @@
 // skopeo >= 1.16 does).
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -26,9 +27,11 @@ class NotFoundError : public Error {
 };
 
 // Prefixes context onto an error the way Go's fmt.Errorf("%s: %w") does,
-// keeping the exit code.
+// keeping the exit code. Call it from the handler that caught e: the new
+// error nests e (std::nested_exception), so what it was (a network fault, a
+// registry's error code) stays visible to --retry-times' classification.
 [[noreturn]] inline void rethrow_with_context(const std::string& context, const Error& e) {
-  throw Error(context + ": " + e.what(), e.exit_code());
+  std::throw_with_nested(Error(context + ": " + e.what(), e.exit_code()));
 }
 
 }  // namespace ferry

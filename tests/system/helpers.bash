@@ -5,6 +5,12 @@ FERRY=${FERRY:-$BATS_TEST_DIRNAME/../../build/ferry}
 FERRY_SRC=${FERRY_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 SAMPLE_SCRIPT=$FERRY_SRC/scripts/make-sample-image.sh
 
+# Each test gets its own blob-info cache: what one test's copies taught ferry
+# must not turn another test's uploads into mounts, and tests run as root
+# must not write the machine's /var/lib/containers/cache.
+# It lives outside BATS_TEST_TMPDIR, which some tests check for leftovers.
+export FERRY_BLOB_INFO_CACHE_DIR=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/blob-info-cache-${BATS_TEST_NUMBER:-0}
+
 # Sample images shared by all tests of a file: built once in setup_file.
 make_samples() {
   export SAMPLES=$BATS_FILE_TMPDIR/samples

@@ -1,5 +1,6 @@
 #include "transports/docker/docker_destination.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "cli/log.h"
@@ -33,6 +34,18 @@ class CountingReader : public Reader {
 };
 
 bool success_status(long s) { return s >= 200 && s <= 399; }
+
+// Whether repo is a plain repository path on domain (no tag, digest or
+// other host), as a mount's from= parameter must be.
+bool is_repository_of(const std::string& domain, const std::string& repo) {
+  if (repo.empty() || repo.size() > 255) return false;
+  try {
+    DockerReference r = parse_normalized_named(domain + "/" + repo);
+    return r.domain == domain && r.path == repo && !r.tag && !r.digest;
+  } catch (const Error&) {
+    return false;
+  }
+}
 
 // res.Location(): the header resolved against the URL that answered.
 std::string location_of(const net::Response& r, const std::string& request_url) {
@@ -145,6 +158,11 @@ bool DockerDestination::mount(const std::string& digest, const std::string& from
 }
 
 std::optional<manifest::Descriptor> DockerDestination::try_reuse_blob(const manifest::Descriptor& blob) {
+  return try_reuse_blob_from(blob, {});
+}
+
+std::optional<manifest::Descriptor> DockerDestination::try_reuse_blob_from(
+    const manifest::Descriptor& blob, const std::vector<std::string>& candidates) {
   if (blob.digest.empty()) return std::nullopt;
   validate_digest(blob.digest);
   auto found = [&](int64_t size) {
@@ -156,12 +174,23 @@ std::optional<manifest::Descriptor> DockerDestination::try_reuse_blob(const mani
   };
   if (auto size = blob_size(blob.digest)) return found(*size);
 
-  // Same registry, other repository: mount instead of uploading.
+  // Same registry, other repositories: mount instead of uploading. The
+  // candidates come from a cache file, so each must be a repository name
+  // of this registry before it goes into a request.
+  std::vector<std::string> from = candidates;
   const std::string& hint = ctx_.docker_mount_source;
   const std::string prefix = ref_.ref().domain + "/";
-  if (hint.size() > prefix.size() && hint.compare(0, prefix.size(), prefix) == 0) {
-    std::string from = hint.substr(prefix.size());
-    if (from != ref_.ref().path && mount(blob.digest, from)) {
+  if (hint.size() > prefix.size() && hint.compare(0, prefix.size(), prefix) == 0) from.push_back(hint.substr(prefix.size()));
+  std::vector<std::string> tried;
+  for (const std::string& repo : from) {
+    if (tried.size() >= kMaxMountAttempts) break;
+    if (repo == ref_.ref().path || std::find(tried.begin(), tried.end(), repo) != tried.end()) continue;
+    if (!is_repository_of(ref_.ref().domain, repo)) {
+      cli::log_debug("Ignoring mount candidate \"" + repo + "\" for " + blob.digest + ": not a repository name");
+      continue;
+    }
+    tried.push_back(repo);
+    if (mount(blob.digest, repo)) {
       if (auto size = blob_size(blob.digest)) return found(*size);
     }
   }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "image/types.h"
 #include "net/http_client.h"
@@ -40,6 +41,11 @@ class DockerDestination : public ImageDestination {
   // HEAD in this repository; then, if ctx.docker_mount_source names another
   // repository on the same registry, a cross-repository mount.
   std::optional<manifest::Descriptor> try_reuse_blob(const manifest::Descriptor& blob) override;
+  // As try_reuse_blob, then a mount from each candidate repository (paths on
+  // this registry, e.g. "team/app"), at most kMaxMountAttempts of them.
+  std::optional<manifest::Descriptor> try_reuse_blob_from(const manifest::Descriptor& blob,
+                                                          const std::vector<std::string>& candidates) override;
+  static constexpr size_t kMaxMountAttempts = 3;
   // POST an upload, PATCH the whole stream, PUT ?digest=.
   manifest::Descriptor put_blob(Reader& stream, const manifest::Descriptor& blob, bool is_config) override;
   void put_manifest(const std::string& bytes, const std::string& mime_type,

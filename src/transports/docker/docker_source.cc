@@ -1,13 +1,18 @@
 #include "transports/docker/docker_source.h"
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <mutex>
 
 #include "cli/log.h"
 #include "config/registries_conf.h"
 #include "image/manifest/manifest.h"
 #include "io/digest.h"
 #include "net/net_error.h"
+#include "transports/docker/parallel_range_reader.h"
 #include "util/error.h"
+#include "util/gotype.h"
 
 namespace ferry::docker {
 
@@ -37,26 +42,126 @@ bool digest_matches(const std::string& bytes, const std::string& expected) {
   }
 }
 
+// FERRY_RANGE_* are read once; a bad value is reported once.
+// The right to fetch one blob in parallel ranges (see get_blob).
+class RangeSlot {
+ public:
+  static std::unique_ptr<RangeSlot> try_take() {
+    bool expected = false;
+    if (!busy().compare_exchange_strong(expected, true)) return nullptr;
+    return std::unique_ptr<RangeSlot>(new RangeSlot());
+  }
+  ~RangeSlot() { busy() = false; }
+  RangeSlot(const RangeSlot&) = delete;
+  RangeSlot& operator=(const RangeSlot&) = delete;
+
+ private:
+  RangeSlot() = default;
+  static std::atomic<bool>& busy() {
+    static std::atomic<bool> b{false};
+    return b;
+  }
+};
+
+// A ranged blob's reader, holding its RangeSlot until the blob is dropped.
+class SlotHoldingReader : public Reader {
+ public:
+  SlotHoldingReader(std::unique_ptr<Reader> inner, std::unique_ptr<RangeSlot> slot)
+      : inner_(std::move(inner)), slot_(std::move(slot)) {}
+  size_t read(uint8_t* buf, size_t n) override { return inner_->read(buf, n); }
+
+ private:
+  std::unique_ptr<Reader> inner_;
+  std::unique_ptr<RangeSlot> slot_;
+};
+
+const RangeSettings& range_settings() {
+  static const RangeSettings settings = [] {
+    std::vector<std::string> problems;
+    RangeSettings r = range_settings_from_env(&problems);
+    for (const std::string& p : problems) cli::log_warning(p);
+    return r;
+  }();
+  return settings;
+}
+
+std::string range_header(int64_t offset, int64_t length) {
+  return "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+}
+
+// The chunk requests of one blob fetched in parallel ranges, from the
+// workers of a ParallelRangeReader (RegistryClient is thread-safe). They go
+// where the first request ended: a registry that redirects blob reads to a
+// storage service (Distribution on S3, GCS) costs one redirect, not one per
+// chunk, and the storage host never sees the registry's credentials, since
+// RegistryClient attaches Authorization only to the registry's own origin.
+class BlobRangeSource {
+ public:
+  BlobRangeSource(net::RegistryClient* client, std::string registry_target, std::string digest, int64_t size)
+      : client_(client),
+        registry_target_(std::move(registry_target)),
+        digest_(std::move(digest)),
+        size_(size),
+        url_(registry_target_) {}
+
+  // Sends later requests where an answer to the registry path came from.
+  void follow(const std::string& effective_url) {
+    if (effective_url.empty() || effective_url == client_->url_for(registry_target_)) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    url_ = effective_url;
+  }
+
+  RangeBody fetch(int64_t offset, int64_t length) {
+    const std::string range = range_header(offset, length);
+    std::string target;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      target = url_;
+    }
+    for (;;) {
+      net::RegistryClient::Call call;
+      call.target = target;
+      call.headers.emplace_back("Range", range);
+      auto stream = client_->open(call);
+      const net::Response& r = stream->response();
+      if (r.status == 206) {
+        const std::string value = r.header("content-range");
+        ContentRange cr;
+        if (!parse_content_range(value, &cr) || cr.first != offset || cr.last != offset + length - 1 ||
+            (cr.total >= 0 && cr.total != size_))
+          throw Error("fetching blob " + digest_ + ": the answer to the request for " + range +
+                      " has Content-Range " + gojson::go_quote(value.substr(0, 100)));
+        if (target == registry_target_) follow(r.effective_url);
+        return RangeBody{std::move(stream), false};
+      }
+      if (r.status == 200) return RangeBody{std::move(stream), true};
+      if (target != registry_target_) {
+        // Storage URLs are often signed for a limited time: ask the
+        // registry for a fresh one.
+        cli::log_debug("Range request to the blob's storage URL answered " + std::to_string(r.status) +
+                       "; asking the registry again");
+        target = registry_target_;
+        continue;
+      }
+      const std::string body = net::RegistryClient::read_error_body(*stream);
+      throw_registry_failure("fetching blob " + digest_ + " (" + range + ")", r, body);
+    }
+  }
+
+ private:
+  net::RegistryClient* client_;
+  const std::string registry_target_;
+  const std::string digest_;
+  const int64_t size_;
+  std::mutex mu_;
+  std::string url_;
+};
+
 }  // namespace
 
 bool content_range_starts_at(std::string_view v, int64_t offset) {
-  // "bytes FIRST-LAST/TOTAL" with TOTAL possibly "*".
-  if (v.substr(0, 6) != "bytes ") return false;
-  v.remove_prefix(6);
-  int64_t first = -1, last = -1;
-  auto [p1, e1] = std::from_chars(v.data(), v.data() + v.size(), first);
-  if (e1 != std::errc() || p1 == v.data() + v.size() || *p1 != '-') return false;
-  const char* rest = p1 + 1;
-  auto [p2, e2] = std::from_chars(rest, v.data() + v.size(), last);
-  if (e2 != std::errc() || p2 == v.data() + v.size() || *p2 != '/') return false;
-  std::string_view total(p2 + 1, static_cast<size_t>(v.data() + v.size() - (p2 + 1)));
-  if (total.empty()) return false;
-  if (total != "*") {
-    int64_t t = -1;
-    auto [p3, e3] = std::from_chars(total.data(), total.data() + total.size(), t);
-    if (e3 != std::errc() || p3 != total.data() + total.size() || t <= last) return false;
-  }
-  return first >= 0 && first == offset && last >= first;
+  ContentRange cr;
+  return parse_content_range(v, &cr) && cr.first == offset;
 }
 
 ResumingBlobReader::ResumingBlobReader(std::unique_ptr<net::ResponseStream> first, Reopen reopen)
@@ -103,6 +208,7 @@ DockerSource::DockerSource(const DockerImageReference& ref, const SystemContext&
   };
   std::vector<Attempt> attempts;
   std::optional<Error> last_error;
+  std::exception_ptr last_cause;
   for (const PullSource& s : sources) {
     cli::log_debug("Trying to access \"" + s.ref.to_string() + "\"");
     try {
@@ -118,6 +224,7 @@ DockerSource::DockerSource(const DockerImageReference& ref, const SystemContext&
       cli::log_debug("Accessing \"" + s.ref.to_string() + "\" failed: " + e.what());
       attempts.push_back({s.ref.to_string(), e.what()});
       last_error = e;
+      last_cause = std::current_exception();
       if (sources.size() == 1) throw;
     }
   }
@@ -127,8 +234,16 @@ DockerSource::DockerSource(const DockerImageReference& ref, const SystemContext&
     if (!extras.empty()) extras += "\n";
     extras += "[" + attempts[i].ref + ": " + attempts[i].error + "]";
   }
-  throw Error("(Mirrors also failed: " + extras + "): " + attempts.back().ref + ": " + attempts.back().error,
-              last_error->exit_code());
+  // The primary's error stays nested (c/image wraps it with %w): whether a
+  // retry may help is its call.
+  const Error summary("(Mirrors also failed: " + extras + "): " + attempts.back().ref + ": " +
+                          attempts.back().error,
+                      last_error->exit_code());
+  try {
+    std::rethrow_exception(last_cause);
+  } catch (...) {
+    std::throw_with_nested(summary);
+  }
 }
 
 ManifestBytes DockerSource::fetch_manifest(const std::string& tag_or_digest) {
@@ -200,7 +315,50 @@ std::unique_ptr<Reader> DockerSource::get_blob(const manifest::Descriptor& blob,
   validate_digest(blob.digest);
   net::RegistryClient::Call call;
   call.target = blob_path(physical_.path, blob.digest);
+  const RangeSettings& ranges = range_settings();
+  // One blob at a time is fetched in ranges: it is the layer much larger
+  // than the rest that decides a copy's length, and several ranged blobs at
+  // once would multiply the memory (connections x chunk each) for nothing,
+  // the other layers already using the other connections.
+  std::unique_ptr<RangeSlot> slot;
+  if (use_parallel_ranges(ranges, blob.size)) slot = RangeSlot::try_take();
+  const bool parallel = slot != nullptr;
+  const int64_t chunk = parallel ? range_chunk_size(ranges, blob.size) : 0;
+  // A large blob's first request asks for the first chunk only: a 206
+  // answer shows the server honours ranges and already carries chunk 0; a
+  // 200 is the whole blob, read as one stream as usual.
+  if (parallel) call.headers.emplace_back("Range", range_header(0, chunk));
   auto stream = client_->open(call);
+  call.headers.clear();
+  if (parallel) {
+    const net::Response& first = stream->response();
+    ContentRange cr;
+    if (first.status == 206 && parse_content_range(first.header("content-range"), &cr) && cr.first == 0 &&
+        cr.last == chunk - 1 && (cr.total < 0 || cr.total == blob.size)) {
+      const int64_t chunks = (blob.size + chunk - 1) / chunk;
+      cli::log_debug("Fetching blob " + blob.digest + " (" + std::to_string(blob.size) + " bytes) in " +
+                     std::to_string(chunks) + " ranges over " +
+                     std::to_string(std::min<int64_t>(chunks, ranges.connections)) + " connections");
+      auto source = std::make_shared<BlobRangeSource>(client_.get(), call.target, blob.digest, blob.size);
+      source->follow(first.effective_url);
+      *size = blob.size;
+      return std::make_unique<SlotHoldingReader>(
+          std::make_unique<ParallelRangeReader>(
+              blob.size, chunk, ranges.connections,
+              [source](int64_t offset, int64_t length) { return source->fetch(offset, length); },
+              RangeBody{std::move(stream), false}),
+          std::move(slot));
+    }
+    if (first.status == 206 || first.status == 416) {
+      // An answer for some other range is of no use: ask for the whole blob.
+      cli::log_debug("Unexpected answer to a range request for blob " + blob.digest + " (status " +
+                     std::to_string(first.status) + "); fetching it as one stream");
+      stream.reset();
+      stream = client_->open(call);
+    } else if (first.status == 200) {
+      cli::log_debug("The registry ignores range requests; fetching blob " + blob.digest + " as one stream");
+    }
+  }
   const net::Response& r = stream->response();
   if (r.status != 200) {
     std::string body = net::RegistryClient::read_error_body(*stream);

@@ -1,0 +1,115 @@
+// The blob-info cache: what earlier copies learned about blobs, so a later
+// copy can mount or skip a blob instead of uploading it, and need not repeat
+// a recompression.
+//
+// It records which compressed digest has which uncompressed digest, which
+// compression each digest uses, and where (transport, scope = registry host,
+// location = repository) each blob was last seen. containers/image keeps the
+// same facts; ferry keeps them in a file of its own
+// (ferry-blob-info-cache-v1.sqlite) in the directory containers/image uses,
+// so skopeo's cache is never touched.
+//
+// The cache is advisory: nothing in it is trusted without the destination
+// confirming the blob (HEAD / mount), and every failure (read-only home, a
+// corrupt or foreign file, a busy database) degrades to "nothing known",
+// logged at debug level. It never throws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/system_context.h"
+#include "io/compression.h"
+
+struct sqlite3;
+
+namespace ferry {
+
+inline constexpr const char* kBlobInfoCacheFileName = "ferry-blob-info-cache-v1.sqlite";
+
+// The directory the cache lives in: ctx.blob_info_cache_dir, else
+// $FERRY_BLOB_INFO_CACHE_DIR, else /var/lib/containers/cache for root and
+// ${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache otherwise. Empty when
+// none can be determined (no HOME).
+std::string blob_info_cache_dir(const SystemContext& ctx);
+
+class BlobInfoCache {
+ public:
+  // The persistent cache for a copy whose destination is configured by ctx
+  // (as containers/image keys it); memory-only if that cannot be opened.
+  static std::unique_ptr<BlobInfoCache> open_default(const SystemContext& ctx);
+  // The cache file in dir (created 0700 if missing); memory-only on failure.
+  static std::unique_ptr<BlobInfoCache> open_dir(const std::string& dir);
+  static std::unique_ptr<BlobInfoCache> open_memory();
+
+  ~BlobInfoCache();
+  BlobInfoCache(const BlobInfoCache&) = delete;
+  BlobInfoCache& operator=(const BlobInfoCache&) = delete;
+
+  // Whether facts outlive this process (false for the memory fallback).
+  bool persistent() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
+
+  // any_digest's content, decompressed, has digest `uncompressed` (for an
+  // uncompressed blob: itself).
+  void record_uncompressed(const std::string& any_digest, const std::string& uncompressed);
+  // Empty if unknown.
+  std::string uncompressed_digest(const std::string& any_digest);
+
+  void record_compression(const std::string& digest, Compression c);
+  std::optional<Compression> compression(const std::string& digest);
+
+  // The blob `digest` exists at location (a repository) within scope (a
+  // registry host) of transport.
+  void record_location(const std::string& transport, const std::string& scope,
+                       const std::string& digest, const std::string& location);
+  // Locations of digest in that scope, most recently seen first.
+  std::vector<std::string> locations(const std::string& transport, const std::string& scope,
+                                     const std::string& digest, size_t limit);
+
+  // Digests whose uncompressed digest is `uncompressed` and that are stored
+  // with compression c. With a non-empty transport, only those seen in that
+  // scope, most recently seen first; otherwise the most recently recorded
+  // first.
+  std::vector<std::string> variants(const std::string& uncompressed, Compression c,
+                                    const std::string& transport, const std::string& scope,
+                                    size_t limit);
+
+  // Groups the records made through it into one transaction (one lock
+  // round, one commit); without it each record commits alone.
+  class Transaction {
+   public:
+    explicit Transaction(BlobInfoCache& c);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+   private:
+    BlobInfoCache& cache_;
+    std::unique_lock<std::recursive_mutex> lock_;
+    bool open_ = false;
+  };
+
+  // Seconds since the epoch used for last_seen; tests make it deterministic.
+  void set_clock_for_testing(std::function<int64_t()> clock) { clock_ = std::move(clock); }
+
+ private:
+  BlobInfoCache(sqlite3* db, std::string path);
+
+  bool exec(const char* sql);
+  void note_failure(const char* what);
+
+  sqlite3* db_ = nullptr;  // null: every operation is a no-op
+  std::string path_;       // empty: memory only
+  std::recursive_mutex mu_;
+  std::function<int64_t()> clock_;
+  bool warned_ = false;
+};
+
+}  // namespace ferry
