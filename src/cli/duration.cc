@@ -4,34 +4,15 @@
 #include <string>
 
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry::cli {
 namespace {
 
 constexpr uint64_t kMaxMagnitude = uint64_t{1} << 63;
 
-// The time package quotes with its own helper, not strconv.Quote: every
-// byte outside printable ASCII becomes \xNN (even valid UTF-8), and only
-// '"' and '\\' are backslash-escaped.
-std::string time_quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c >= 0x80 || c < 0x20) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-      continue;
-    }
-    if (c == '"' || c == '\\') out += '\\';
-    out += static_cast<char>(c);
-  }
-  out += '"';
-  return out;
-}
-
 [[noreturn]] void invalid(std::string_view orig) {
-  throw Error("time: invalid duration " + time_quote(orig));
+  throw Error("time: invalid duration " + go_time_quote(orig));
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -119,13 +100,13 @@ Duration parse_go_duration(std::string_view s) {
 
     size_t u = 0;
     while (u < s.size() && s[u] != '.' && !is_digit(s[u])) u++;
-    if (u == 0) throw Error("time: missing unit in duration " + time_quote(orig));
+    if (u == 0) throw Error("time: missing unit in duration " + go_time_quote(orig));
     const std::string_view unit_name = s.substr(0, u);
     s.remove_prefix(u);
     const uint64_t unit = unit_nanos(unit_name);
     if (unit == 0) {
-      throw Error("time: unknown unit " + time_quote(unit_name) + " in duration " +
-                  time_quote(orig));
+      throw Error("time: unknown unit " + go_time_quote(unit_name) + " in duration " +
+                  go_time_quote(orig));
     }
     if (v > kMaxMagnitude / unit) invalid(orig);
     v *= unit;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli/duration.h"
+#include "util/go_quote.h"
 
 namespace ferry::cli {
 
@@ -194,7 +195,8 @@ std::string root_help(std::string_view program, const CommandHelp& root, const F
 // "skopeo" when invoked through a link of that name, else "ferry".
 std::string program_name(std::string_view argv0);
 
-// Go's strconv.Quote (what %q prints): the form pflag uses in its errors.
-std::string go_quote(std::string_view s);
+// pflag's errors quote with %q; the commands (and the fuzz target) quote
+// the same way through this name.
+using ::ferry::go_quote;
 
 }  // namespace ferry::cli

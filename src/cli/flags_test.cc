@@ -495,24 +495,6 @@ TEST(FlagSetHostile, EmptyValuesEverywhere) {
 }
 
 // ---------------------------------------------------------------------------
-// go_quote (strconv.Quote)
-
-TEST(GoQuote, MatchesStrconvQuote) {
-  EXPECT_EQ(go_quote(""), "\"\"");
-  EXPECT_EQ(go_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(go_quote("\a\b\f\n\r\t\v"), "\"\\a\\b\\f\\n\\r\\t\\v\"");
-  EXPECT_EQ(go_quote(std::string("\0\x1f\x7f", 3)), "\"\\x00\\x1f\\x7f\"");
-  EXPECT_EQ(go_quote("\xC3\xA9\xE6\x97\xA5\xF0\x9F\x98\x80"), "\"\xC3\xA9\xE6\x97\xA5\xF0\x9F\x98\x80\"");
-  EXPECT_EQ(go_quote("\xC2\xA0\xC2\xAD\xE2\x80\xA8"), "\"\\u00a0\\u00ad\\u2028\"");
-  EXPECT_EQ(go_quote("\xF3\xA0\x80\x81"), "\"\\U000e0001\"");          // tag character
-  EXPECT_EQ(go_quote("\xFF\xC3"), "\"\\xff\\xc3\"");                  // invalid UTF-8
-  EXPECT_EQ(go_quote("\xED\xA0\x80"), "\"\\xed\\xa0\\x80\"");         // surrogate
-  EXPECT_EQ(go_quote("\xC0\xAF"), "\"\\xc0\\xaf\"");                  // overlong
-  EXPECT_EQ(go_quote("\xF4\x90\x80\x80"), "\"\\xf4\\x90\\x80\\x80\"");  // > U+10FFFF
-  EXPECT_EQ(go_quote("\xEF\xBF\xBD"), "\"\xEF\xBF\xBD\"");            // real U+FFFD
-}
-
-// ---------------------------------------------------------------------------
 // Help: pflag's FlagUsages and cobra's templates
 
 TEST(FlagUsages, Layout) {

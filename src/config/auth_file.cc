@@ -16,8 +16,11 @@
 #include <utility>
 
 #include "image/docker_reference.h"
+#include "config/config_dir.h"
 #include "io/fs.h"
 #include "util/error.h"
+#include "util/go_base64.h"
+#include "util/go_quote.h"
 
 extern char** environ;
 
@@ -41,25 +44,6 @@ constexpr std::size_t kMaxQuotedOutput = 1024;
 
 constexpr std::string_view kNotFoundMessage = "credentials not found in native keychain";
 constexpr std::string_view kDockerIOKey = "https://index.docker.io/v1/";
-
-// Go's %q for the ASCII file names and keys that appear in messages.
-std::string quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::string json_kind(const Json& v) {
   switch (v.type()) {
@@ -181,7 +165,7 @@ void parse_auths(const Json& v, const std::string& where, std::map<std::string, 
     throw Error("cannot unmarshal " + json_kind(v) + " into " + where + " of type map");
   }
   for (auto it = v.begin(); it != v.end(); ++it) {
-    const std::string entry_where = where + "[" + quote(it.key()) + "]";
+    const std::string entry_where = where + "[" + go_quote(it.key()) + "]";
     AuthEntry entry;
     if (!it.value().is_null()) {
       if (!it.value().is_object()) {
@@ -207,100 +191,9 @@ void parse_cred_helpers(const Json& v, std::map<std::string, std::string>* out) 
       (*out)[it.key()] = it.value().get<std::string>();
     } else {
       throw Error("cannot unmarshal " + json_kind(it.value()) + " into credHelpers[" +
-                  quote(it.key()) + "] of type string");
+                  go_quote(it.key()) + "] of type string");
     }
   }
-}
-
-// ---------------------------------------------------------------------------
-// base64 as Go's encoding/base64.StdEncoding: padding required, '\r' and
-// '\n' skipped, errors give the offset of the offending byte.
-
-int base64_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-Error corrupt_base64(size_t offset) {
-  return Error("illegal base64 data at input byte " + std::to_string(offset));
-}
-
-std::string base64_decode(std::string_view s) {
-  std::string out;
-  size_t i = 0;
-  auto skip_newlines = [&] {
-    while (i < s.size() && (s[i] == '\n' || s[i] == '\r')) i++;
-  };
-  for (;;) {
-    uint32_t quantum = 0;
-    int have = 0;
-    bool padded = false;
-    while (have < 4) {
-      skip_newlines();
-      if (i == s.size()) {
-        if (have == 0) return out;
-        throw corrupt_base64(i - static_cast<size_t>(have));
-      }
-      unsigned char c = static_cast<unsigned char>(s[i++]);
-      int v = base64_value(c);
-      if (v >= 0) {
-        quantum = (quantum << 6) | static_cast<uint32_t>(v);
-        have++;
-        continue;
-      }
-      if (c != '=' || have < 2) throw corrupt_base64(i - 1);
-      if (have == 2) {
-        skip_newlines();
-        if (i == s.size()) throw corrupt_base64(s.size());
-        if (s[i] != '=') throw corrupt_base64(i - 1);
-        i++;
-      }
-      skip_newlines();
-      if (i < s.size()) throw corrupt_base64(i);
-      padded = true;
-      break;
-    }
-    if (!padded) {
-      out += static_cast<char>((quantum >> 16) & 0xff);
-      out += static_cast<char>((quantum >> 8) & 0xff);
-      out += static_cast<char>(quantum & 0xff);
-      continue;
-    }
-    quantum <<= 6 * (4 - have);
-    out += static_cast<char>((quantum >> 16) & 0xff);
-    if (have == 3) out += static_cast<char>((quantum >> 8) & 0xff);
-    return out;
-  }
-}
-
-std::string base64_encode(std::string_view s) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((s.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= s.size(); i += 3) {
-    uint32_t v = (static_cast<unsigned char>(s[i]) << 16) |
-                 (static_cast<unsigned char>(s[i + 1]) << 8) | static_cast<unsigned char>(s[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  size_t rest = s.size() - i;
-  if (rest > 0) {
-    uint32_t v = static_cast<unsigned char>(s[i]) << 16;
-    if (rest == 2) v |= static_cast<unsigned char>(s[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -368,7 +261,7 @@ HelperRun run_helper(const std::string& helper, const char* action, std::string_
   // directory; an auth file should not be able to pick any binary.
   std::string exe = helper.find('/') == std::string::npos ? look_path(program) : "";
   if (exe.empty()) {
-    run.failure = "exec: " + quote(program) + ": executable file not found in $PATH";
+    run.failure = "exec: " + go_quote(program) + ": executable file not found in $PATH";
     return run;
   }
 
@@ -552,7 +445,7 @@ std::string compat_key(const std::string& key, bool namespaced, AuthFileFormat f
   if (format != AuthFileFormat::kDockerCompat) return key;
   if (namespaced) {
     throw Error("Credentials cannot be recorded in Docker-compatible format with namespaced key " +
-                quote(key));
+                go_quote(key));
   }
   return key == "docker.io" ? std::string(kDockerIOKey) : key;
 }
@@ -567,13 +460,13 @@ void modify_auth_file(const std::string& path, Edit&& edit) {
   try {
     updated = edit(file);
   } catch (const Error& e) {
-    throw Error("updating " + quote(path) + ": " + e.what(), e.exit_code());
+    throw Error("updating " + go_quote(path) + ": " + e.what(), e.exit_code());
   }
   if (!updated) return;
   try {
     write_file_atomic(path, serialize_auth_file(file), 0600);
   } catch (const Error& e) {
-    throw Error("writing to file " + quote(path) + ": " + e.what(), e.exit_code());
+    throw Error("writing to file " + go_quote(path) + ": " + e.what(), e.exit_code());
   }
 }
 
@@ -606,7 +499,7 @@ AuthFile parse_auth_file(std::string_view json, const std::string& path, bool le
     }
     return file;
   } catch (const Error& e) {
-    throw Error("reading JSON file " + quote(path) + ": unmarshaling JSON at " + quote(path) +
+    throw Error("reading JSON file " + go_quote(path) + ": unmarshaling JSON at " + go_quote(path) +
                 ": " + e.what());
   }
 }
@@ -614,15 +507,14 @@ AuthFile parse_auth_file(std::string_view json, const std::string& path, bool le
 AuthFile read_auth_file(const std::string& path, bool legacy_format) {
   // Only a missing file means "no credentials here"; anything else that
   // stops the read (permissions, a directory) is an error, as in c/image.
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return AuthFile{};
-  std::string text;
+  std::optional<std::string> text;
   try {
-    text = read_file(path, kMaxAuthFileSize);
+    text = read_config_file(path, kMaxAuthFileSize);
   } catch (const Error& e) {
-    throw Error("reading JSON file " + quote(path) + ": " + e.what(), e.exit_code());
+    throw Error("reading JSON file " + go_quote(path) + ": " + e.what(), e.exit_code());
   }
-  return parse_auth_file(text, path, legacy_format);
+  if (!text) return AuthFile{};
+  return parse_auth_file(*text, path, legacy_format);
 }
 
 std::string serialize_auth_file(const AuthFile& file) {
@@ -672,9 +564,9 @@ std::optional<Credentials> decode_auth_entry(const AuthEntry& entry, const std::
                                              const std::string& key) {
   std::string decoded;
   try {
-    decoded = base64_decode(entry.auth);
+    decoded = go_base64_decode(entry.auth);
   } catch (const Error& e) {
-    throw Error("reading JSON file " + quote(path) + ": decoding \"auth\" of " + quote(key) + ": " +
+    throw Error("reading JSON file " + go_quote(path) + ": decoding \"auth\" of " + go_quote(key) + ": " +
                 e.what());
   }
   size_t colon = decoded.find(':');
@@ -803,13 +695,13 @@ CredentialsKey parse_credentials_key(std::string_view arg) {
   try {
     ref = parse_normalized_named(key);
   } catch (const Error& e) {
-    throw Error("parse reference from " + quote(key) + ": " + e.what());
+    throw Error("parse reference from " + go_quote(key) + ": " + e.what());
   }
   if (ref.tag || ref.digest)
-    throw Error("reference " + quote(ref.to_string()) + " contains tag or digest");
+    throw Error("reference " + go_quote(ref.to_string()) + " contains tag or digest");
   if (ref.domain != out.registry) {
-    throw Error("internal error: key " + quote(key) + " registry mismatch, " + quote(ref.name()) +
-                " vs. " + quote(ref.domain));
+    throw Error("internal error: key " + go_quote(key) + " registry mismatch, " + go_quote(ref.name()) +
+                " vs. " + go_quote(ref.domain));
   }
   return out;
 }
@@ -828,7 +720,7 @@ std::string set_credentials(const std::string& path, const std::string& key,
       description = "credential helper: " + it->second;
       return false;
     }
-    file.auths[stored] = AuthEntry{base64_encode(username + ":" + password), ""};
+    file.auths[stored] = AuthEntry{go_base64_encode(username + ":" + password), ""};
     return true;
   });
   return description;
@@ -871,7 +763,7 @@ std::string primary_auth_file_path() {
   if (runtime_dir != nullptr && *runtime_dir != '\0') {
     struct stat st;
     if (::stat(runtime_dir, &st) != 0 && errno == ENOENT) {
-      throw Error(quote(runtime_dir) +
+      throw Error(go_quote(runtime_dir) +
                   " directory set by $XDG_RUNTIME_DIR does not exist. Either create the directory "
                   "or unset $XDG_RUNTIME_DIR.");
     }

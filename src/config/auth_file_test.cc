@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "config/test_env.h"
 #include "io/fs.h"
 #include "util/error.h"
 
@@ -18,39 +19,6 @@ namespace ferry {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Sets (or unsets, with nullopt) environment variables for one test and
-// restores them afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv& set(const std::string& name, std::optional<std::string> value) {
-    if (saved_.count(name) == 0) {
-      const char* old = getenv(name.c_str());
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-    }
-    if (value)
-      setenv(name.c_str(), value->c_str(), 1);
-    else
-      unsetenv(name.c_str());
-    return *this;
-  }
-  ~ScopedEnv() {
-    for (auto& [name, value] : saved_) {
-      if (value)
-        setenv(name.c_str(), value->c_str(), 1);
-      else
-        unsetenv(name.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
-void write(const std::string& path, const std::string& text, int mode = 0644) {
-  std::ofstream(path, std::ios::binary) << text;
-  chmod(path.c_str(), static_cast<mode_t>(mode));
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -63,15 +31,6 @@ int file_mode(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return -1;
   return static_cast<int>(st.st_mode & 07777);
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "OK";
 }
 
 std::string parse_error(const std::string& json, bool legacy = false) {

@@ -1,35 +1,19 @@
 #include "config/certs_d.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <set>
 #include <vector>
 
+#include "config/config_dir.h"
 #include "io/fs.h"
 #include "util/error.h"
 
 namespace ferry {
 namespace {
-
-std::string home_dir() {
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && *home != '\0') return home;
-  std::vector<char> buf(16384);
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr &&
-      result->pw_dir != nullptr) {
-    return result->pw_dir;
-  }
-  return "";
-}
 
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
@@ -66,19 +50,7 @@ std::string cert_dir_for(const SystemContext& ctx, const std::string& host_port)
 }
 
 void add_certs_from_dir(const std::string& dir, net::TlsConfig* tls) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    int err = errno;
-    if (err == ENOENT || err == EACCES || err == EPERM) return;
-    throw path_error("open", dir, err);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
+  const std::vector<std::string> names = list_config_dir(dir, {.absent = {EACCES, EPERM}});
   const std::set<std::string> present(names.begin(), names.end());
 
   for (const std::string& name : names) {

@@ -1,59 +1,15 @@
 #include "config/certs_d.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <fstream>
-#include <functional>
-#include <map>
-#include <optional>
 #include <string>
 
+#include "config/test_env.h"
 #include "io/fs.h"
 #include "util/error.h"
 
 namespace ferry {
 namespace {
-
-class ScopedEnv {
- public:
-  ScopedEnv& set(const std::string& name, std::optional<std::string> value) {
-    if (saved_.count(name) == 0) {
-      const char* old = getenv(name.c_str());
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-    }
-    if (value)
-      setenv(name.c_str(), value->c_str(), 1);
-    else
-      unsetenv(name.c_str());
-    return *this;
-  }
-  ~ScopedEnv() {
-    for (auto& [name, value] : saved_) {
-      if (value)
-        setenv(name.c_str(), value->c_str(), 1);
-      else
-        unsetenv(name.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
-void write(const std::string& path, const std::string& text = "pem") {
-  make_dirs(path.substr(0, path.rfind('/')));
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "OK";
-}
 
 class CertsD : public ::testing::Test {
  protected:
@@ -65,11 +21,11 @@ class CertsD : public ::testing::Test {
 
 TEST_F(CertsD, CollectsCasAndTheClientPair) {
   const std::string d = user_certs() + "/reg.io:5000";
-  write(d + "/b.crt");
-  write(d + "/a.crt");
-  write(d + "/client.cert");
-  write(d + "/client.key");
-  write(d + "/README");
+  write(d + "/b.crt", "pem");
+  write(d + "/a.crt", "pem");
+  write(d + "/client.cert", "pem");
+  write(d + "/client.key", "pem");
+  write(d + "/README", "pem");
   SystemContext ctx;
   EXPECT_EQ(cert_dir_for(ctx, "reg.io:5000"), d);
   net::TlsConfig tls = tls_config_for(ctx, "reg.io:5000", false);
@@ -84,8 +40,8 @@ TEST_F(CertsD, CollectsCasAndTheClientPair) {
 }
 
 TEST_F(CertsD, CertDirIsUsedAsIs) {
-  write(dir_.path() + "/mine/ca.crt");
-  write(user_certs() + "/reg.io/other.crt");
+  write(dir_.path() + "/mine/ca.crt", "pem");
+  write(user_certs() + "/reg.io/other.crt", "pem");
   SystemContext ctx;
   ctx.cert_dir = dir_.path() + "/mine";
   EXPECT_EQ(cert_dir_for(ctx, "reg.io"), dir_.path() + "/mine");
@@ -104,14 +60,14 @@ TEST_F(CertsD, FallsBackToSystemDirectories) {
 
 TEST_F(CertsD, UnpairedFilesAreErrors) {
   const std::string d = dir_.path() + "/d";
-  write(d + "/client.cert");
+  write(d + "/client.cert", "pem");
   net::TlsConfig tls;
   EXPECT_EQ(error_of([&] { add_certs_from_dir(d, &tls); }),
             "missing key client.key for client certificate client.cert. Note that CA certificates "
             "should use the "
             "extension .crt");
   const std::string e = dir_.path() + "/e";
-  write(e + "/client.key");
+  write(e + "/client.key", "pem");
   EXPECT_EQ(error_of([&] { add_certs_from_dir(e, &tls); }),
             "missing client certificate client.cert for key client.key");
   const std::string f = dir_.path() + "/f";

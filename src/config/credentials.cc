@@ -1,11 +1,9 @@
 #include "config/credentials.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include "config/auth_file.h"
+#include "config/config_dir.h"
 #include "config/registries_conf.h"
 #include "util/error.h"
 
@@ -16,19 +14,6 @@ struct AuthPath {
   std::string path;
   bool legacy_format = false;
 };
-
-std::string home_dir() {
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && *home != '\0') return home;
-  std::vector<char> buf(16384);
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr &&
-      result->pw_dir != nullptr) {
-    return result->pw_dir;
-  }
-  return "";
-}
 
 std::string env_or_empty(const char* name) {
   const char* v = std::getenv(name);

@@ -1,51 +1,17 @@
 #include "config/credentials.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <map>
 #include <optional>
 #include <string>
 
+#include "config/test_env.h"
 #include "io/fs.h"
 #include "util/error.h"
 
 namespace ferry {
 namespace {
-
-class ScopedEnv {
- public:
-  ScopedEnv& set(const std::string& name, std::optional<std::string> value) {
-    if (saved_.count(name) == 0) {
-      const char* old = getenv(name.c_str());
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-    }
-    if (value)
-      setenv(name.c_str(), value->c_str(), 1);
-    else
-      unsetenv(name.c_str());
-    return *this;
-  }
-  ~ScopedEnv() {
-    for (auto& [name, value] : saved_) {
-      if (value)
-        setenv(name.c_str(), value->c_str(), 1);
-      else
-        unsetenv(name.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
-void write(const std::string& path, const std::string& text, int mode = 0644) {
-  make_dirs(path.substr(0, path.rfind('/')));
-  std::ofstream(path, std::ios::binary) << text;
-  chmod(path.c_str(), static_cast<mode_t>(mode));
-}
 
 // An auth file holding user:pass for key, as JSON text.
 std::string auth_json(const std::string& key, const std::string& base64) {

@@ -1,7 +1,6 @@
 #include "config/policy_file.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,10 +8,14 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <system_error>
 #include <utility>
 
+#include "config/config_dir.h"
+#include "io/digest.h"
+#include "io/fs.h"
 #include "util/error.h"
+#include "util/go_base64.h"
+#include "util/go_quote.h"
 
 namespace ferry {
 namespace {
@@ -23,148 +26,6 @@ constexpr std::size_t kMaxJsonDepth = 64;
 constexpr std::size_t kMaxJsonValues = 200000;
 
 constexpr const char* kSystemPolicyPath = "/etc/containers/policy.json";
-
-// ---------------------------------------------------------------------------
-// Go-compatible quoting. Messages quote keys and paths with Go's %q, so the
-// text matches skopeo's byte for byte on ordinary input.
-
-// Length of the valid UTF-8 sequence at s[i] (storing its code point), or 0.
-std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t* cp) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  std::size_t len;
-  char32_t min;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2, *cp = c & 0x1F, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3, *cp = c & 0x0F, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4, *cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    *cp = (*cp << 6) | (cc & 0x3F);
-  }
-  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// Approximates Go's unicode.IsPrint for non-ASCII: controls, format
-// characters, non-space separators and private use are escaped.
-bool go_is_print(char32_t r) {
-  if (r < 0xA1) return false;  // C1 controls and NBSP
-  if (r == 0xAD || (r >= 0x600 && r <= 0x605) || r == 0x61C || r == 0x6DD || r == 0x70F ||
-      r == 0x1680 || r == 0x180E || (r >= 0x2000 && r <= 0x200F) ||
-      (r >= 0x2028 && r <= 0x202F) || (r >= 0x205F && r <= 0x206F) || r == 0x3000 ||
-      (r >= 0xE000 && r <= 0xF8FF) || r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) ||
-      r == 0xFFFE || r == 0xFFFF || r >= 0xF0000) {
-    return false;
-  }
-  return true;
-}
-
-void append_hex(std::string& out, const char* prefix, std::uint32_t v, int digits) {
-  static const char kHex[] = "0123456789abcdef";
-  out += prefix;
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kHex[(v >> shift) & 0xF];
-}
-
-void append_escaped_rune(std::string& out, char32_t r) {
-  switch (r) {
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    case '\a': out += "\\a"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    case '\v': out += "\\v"; return;
-    default: break;
-  }
-  if (r >= 0x20 && r < 0x7F) {
-    out += static_cast<char>(r);
-  } else if (r < 0x80) {
-    append_hex(out, "\\x", r, 2);
-  } else if (go_is_print(r)) {
-    append_utf8(out, r);
-  } else if (r < 0x10000) {
-    append_hex(out, "\\u", r, 4);
-  } else {
-    append_hex(out, "\\U", r, 8);
-  }
-}
-
-// fmt's %q of a string: invalid UTF-8 bytes become \xNN.
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size();) {
-    char32_t cp;
-    std::size_t n = decode_utf8(s, i, &cp);
-    if (n == 0) {
-      append_hex(out, "\\x", static_cast<unsigned char>(s[i]), 2);
-      i += 1;
-    } else {
-      append_escaped_rune(out, cp);
-      i += n;
-    }
-  }
-  return out + "\"";
-}
-
-// encoding/json's quoteChar: one input byte, read as a Latin-1 code point.
-std::string go_quote_byte(unsigned char c) {
-  if (c == '\'') return "'\\''";
-  if (c == '"') return "'\"'";
-  std::string out = "'";
-  append_escaped_rune(out, c);
-  return out + "'";
-}
-
-// encoding/json decodes invalid UTF-8 inside strings as U+FFFD (one per bad
-// byte) instead of failing; doing the same up front keeps those files
-// loading with the same values skopeo sees.
-std::string sanitize_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size();) {
-    char32_t cp;
-    std::size_t n = decode_utf8(in, i, &cp);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      i += 1;
-    } else {
-      out.append(in.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // JSON tree. nlohmann keeps one value per duplicate key; c/image rejects
@@ -277,12 +138,12 @@ std::string describe_position(std::string_view input, std::size_t index) {
 JsonValue parse_json_tree(std::string_view input) {
   // nlohmann skips a byte-order mark; Go does not.
   if (input.substr(0, 3) == "\xEF\xBB\xBF") {
-    throw Error("invalid character " + go_quote_byte(0xEF) + " looking for beginning of value");
+    throw Error("invalid character " + go_quote_rune(0xEF) + " looking for beginning of value");
   }
   // nlohmann takes a NUL byte for the end of input and would accept
   // `{...}\0garbage`; a raw NUL is invalid anywhere in JSON text.
   if (std::size_t nul = input.find('\0'); nul != std::string_view::npos) {
-    throw Error("invalid character " + go_quote_byte(0) + describe_position(input, nul));
+    throw Error("invalid character " + go_quote_rune(0) + describe_position(input, nul));
   }
   TreeBuilder builder;
   const char* begin = input.data();
@@ -299,7 +160,7 @@ JsonValue parse_json_tree(std::string_view input) {
   if (builder.error_text.find("surrogate") != std::string::npos) {
     throw Error("invalid \\u escape (unpaired surrogate)" + where);
   }
-  throw Error("invalid character " + go_quote_byte(static_cast<unsigned char>(input[index])) +
+  throw Error("invalid character " + go_quote_rune(static_cast<unsigned char>(input[index])) +
               where);
 }
 
@@ -353,67 +214,6 @@ void decode_string_list(const JsonValue& v, std::optional<std::vector<std::strin
   out = std::move(list);
 }
 
-// base64.StdEncoding.Decode: padding required, CR/LF ignored, error offsets
-// as Go reports them.
-std::string decode_go_base64(std::string_view src) {
-  auto corrupt = [](std::size_t at) {
-    throw Error("illegal base64 data at input byte " + std::to_string(at));
-  };
-  auto value_of = [](unsigned char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  auto skip_newlines = [&](std::size_t& i) {
-    while (i < src.size() && (src[i] == '\n' || src[i] == '\r')) ++i;
-  };
-  std::string out;
-  out.reserve(src.size() / 4 * 3);
-  std::size_t si = 0;
-  while (si < src.size()) {
-    unsigned d[4] = {0, 0, 0, 0};
-    int dlen = 4;
-    bool padded = false;
-    for (int j = 0; j < 4; ++j) {
-      if (si == src.size()) {
-        if (j == 0) return out;
-        corrupt(si - j);
-      }
-      unsigned char c = static_cast<unsigned char>(src[si++]);
-      int value = value_of(c);
-      if (value >= 0) {
-        d[j] = static_cast<unsigned>(value);
-        continue;
-      }
-      if (c == '\n' || c == '\r') {
-        --j;
-        continue;
-      }
-      if (c != '=' || j < 2) corrupt(si - 1);
-      if (j == 2) {  // "==" expected
-        skip_newlines(si);
-        if (si == src.size()) corrupt(src.size());
-        if (src[si] != '=') corrupt(si - 1);
-        ++si;
-      }
-      skip_newlines(si);
-      if (si < src.size()) corrupt(si);
-      dlen = j;
-      padded = true;
-      break;
-    }
-    std::uint32_t v = d[0] << 18 | d[1] << 12 | d[2] << 6 | d[3];
-    out += static_cast<char>(v >> 16);
-    if (dlen >= 3) out += static_cast<char>((v >> 8) & 0xFF);
-    if (dlen == 4) out += static_cast<char>(v & 0xFF);
-    if (padded) break;
-  }
-  return out;
-}
-
 // []byte: a base64 string, or (as Go also allows) an array of 0..255.
 void decode_bytes(const JsonValue& v, std::optional<std::string>& out) {
   switch (v.kind) {
@@ -421,7 +221,7 @@ void decode_bytes(const JsonValue& v, std::optional<std::string>& out) {
       out.reset();
       return;
     case JsonValue::Kind::kString:
-      out = decode_go_base64(v.text);
+      out = go_base64_decode(v.text);
       return;
     case JsonValue::Kind::kArray: {
       std::string bytes(v.items.size(), '\0');
@@ -633,30 +433,6 @@ bool is_digest_syntax(std::string_view s) {
   return true;
 }
 
-// go-digest's Parse.
-std::optional<std::string> digest_error(std::string_view s) {
-  std::size_t colon = s.find(':');
-  if (colon == 0 || colon == std::string_view::npos || colon + 1 == s.size()) {
-    return "invalid checksum digest format";
-  }
-  std::string_view algorithm = s.substr(0, colon), hex = s.substr(colon + 1);
-  std::size_t want;
-  if (algorithm == "sha256") {
-    want = 64;
-  } else if (algorithm == "sha384") {
-    want = 96;
-  } else if (algorithm == "sha512") {
-    want = 128;
-  } else {
-    return "unsupported digest algorithm";
-  }
-  if (hex.size() != want) return "invalid checksum digest length";
-  for (char c : hex) {
-    if (!is_lower_alnum(c) || c > 'f') return "invalid checksum digest format";
-  }
-  return std::nullopt;
-}
-
 struct ReferenceParts {
   std::string_view name, tag, digest;
 };
@@ -724,7 +500,7 @@ std::optional<std::string> normalized_named_error(std::string_view s, bool* name
   }
   if (parts.name.size() > 255) return "repository name must not be more than 255 characters";
   if (!parts.digest.empty()) {
-    if (auto err = digest_error(parts.digest)) return err;
+    if (const char* err = go_digest_problem(parts.digest)) return err;
   }
   *name_only = parts.tag.empty() && parts.digest.empty();
   return std::nullopt;
@@ -733,36 +509,6 @@ std::optional<std::string> normalized_named_error(std::string_view s, bool* name
 // ---------------------------------------------------------------------------
 // Scope keys. c/image reports an invalid scope only as `Unknown key "SCOPE"`;
 // the reason is appended so the user learns which rule was broken.
-
-// Go's filepath.Clean.
-std::string clean_path(std::string_view path) {
-  bool rooted = !path.empty() && path.front() == '/';
-  std::vector<std::string_view> parts;
-  std::size_t leading_dotdots = 0;
-  for (std::size_t i = 0; i <= path.size();) {
-    std::size_t next = path.find('/', i);
-    if (next == std::string_view::npos) next = path.size();
-    std::string_view part = path.substr(i, next - i);
-    i = next + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (parts.size() > leading_dotdots) {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-        ++leading_dotdots;
-      }
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += '/';
-    out.append(parts[i]);
-  }
-  return out.empty() ? "." : out;
-}
 
 std::optional<std::string> path_scope_error(std::string_view scope) {
   if (scope.front() != '/') return "must be an absolute path";
@@ -796,7 +542,7 @@ std::optional<std::string> docker_scope_error(std::string_view scope) {
 std::optional<std::string> scope_error(std::string_view transport, std::string_view scope) {
   if (transport == "docker") return docker_scope_error(scope);
   if (transport == "docker-daemon") {
-    if (!digest_error(scope)) return "an image ID (algorithm:digest) cannot be a scope";
+    if (go_digest_problem(scope) == nullptr) return "an image ID (algorithm:digest) cannot be a scope";
     return docker_scope_error(scope);
   }
   if (transport == "dir" || transport == "oci" || transport == "oci-archive" ||
@@ -1187,28 +933,6 @@ PolicyTransportScopes parse_transport_scopes(const std::string& transport, const
   return scopes;
 }
 
-std::string go_errno_text(int err) {
-  std::string text = std::generic_category().message(err);
-  // Go's syscall texts are strerror's, lower-cased: "no such file or directory".
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
-    text[0] = static_cast<char>(text[0] - 'A' + 'a');
-  }
-  return text;
-}
-
-std::string home_dir() {
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && *home != '\0') return home;
-  std::vector<char> buf(16384);
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr &&
-      result->pw_dir != nullptr) {
-    return result->pw_dir;
-  }
-  return "";
-}
-
 }  // namespace
 
 std::string_view signed_identity_type_name(SignedIdentity::Type type) {
@@ -1243,7 +967,10 @@ Policy parse_policy(std::string_view json, const std::string& source_name) {
     if (json.size() > kMaxPolicyFileSize) {
       throw Error("policy is larger than " + std::to_string(kMaxPolicyFileSize) + " bytes");
     }
-    JsonValue root = parse_json_tree(sanitize_utf8(json));
+    // encoding/json decodes invalid UTF-8 inside strings as U+FFFD (one per bad
+    // byte) instead of failing; doing the same up front keeps those files
+    // loading with the same values skopeo sees.
+    JsonValue root = parse_json_tree(go_replace_invalid_utf8(json));
     Policy policy;
     bool have_default = false;
     for_each_member(root, [&](const std::string& key, const JsonValue& value) {
@@ -1282,7 +1009,7 @@ std::string default_policy_path() {
 
 Policy read_policy_file(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error("open " + path + ": " + go_errno_text(errno));
+  if (fd < 0) throw path_error("open", path, errno);
   // One byte past the limit is enough for parse_policy to refuse the file.
   std::string data;
   char buf[65536];
@@ -1292,7 +1019,7 @@ Policy read_policy_file(const std::string& path) {
       if (errno == EINTR) continue;
       int err = errno;
       close(fd);
-      throw Error("read " + path + ": " + go_errno_text(err));
+      throw path_error("read", path, err);
     }
     if (n == 0) break;
     data.append(buf, static_cast<std::size_t>(n));

@@ -1,13 +1,14 @@
 #include "config/policy_file.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
 
+#include "config/test_env.h"
+#include "io/fs.h"
 #include "util/error.h"
 
 namespace ferry {
@@ -633,38 +634,18 @@ TEST(PolicyFile, InsecurePolicy) {
 // Files and the default lookup.
 class PolicyFileOnDisk : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ferry_policy_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    const char* home = getenv("HOME");
-    if (home != nullptr) saved_home_ = home;
-  }
-  void TearDown() override {
-    if (saved_home_) {
-      setenv("HOME", saved_home_->c_str(), 1);
-    } else {
-      unsetenv("HOME");
-    }
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    ASSERT_EQ(system(cmd.c_str()), 0);
-  }
   std::string write(const std::string& name, const std::string& contents) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path, std::ios::binary) << contents;
     return path;
   }
   std::string load_error(const std::optional<std::string>& path) {
-    try {
-      load_policy(path, false);
-      return "OK";
-    } catch (const Error& e) {
-      return e.what();
-    }
+    return error_of([&] { load_policy(path, false); });
   }
 
-  std::string dir_;
-  std::optional<std::string> saved_home_;
+  TempDir tmp_{"/tmp", "ferry_policy_test"};
+  std::string dir_ = tmp_.path();
+  ScopedEnv env_;
 };
 
 TEST_F(PolicyFileOnDisk, LoadsAFile) {
@@ -708,7 +689,7 @@ TEST_F(PolicyFileOnDisk, InsecurePolicyReadsNoFile) {
 }
 
 TEST_F(PolicyFileOnDisk, DefaultPathPrefersTheUserFile) {
-  setenv("HOME", dir_.c_str(), 1);
+  env_.set("HOME", dir_);
   EXPECT_EQ(default_policy_path(), "/etc/containers/policy.json");
 
   ASSERT_EQ(mkdir((dir_ + "/.config").c_str(), 0700), 0);
@@ -721,7 +702,7 @@ TEST_F(PolicyFileOnDisk, DefaultPathPrefersTheUserFile) {
   EXPECT_EQ(load_policy(std::string(), false).default_requirements[0].type_name(), "reject");
 
   // Joined and cleaned like Go's filepath.Join.
-  setenv("HOME", (dir_ + "/").c_str(), 1);
+  env_.set("HOME", dir_ + "/");
   EXPECT_EQ(default_policy_path(), user);
 }
 

@@ -1,58 +1,24 @@
 #include "config/registries_conf.h"
 
-#include <dirent.h>
-#include <pwd.h>
-#include <sys/stat.h>
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdlib>
+#include <optional>
 #include <set>
 #include <utility>
 
+#include "config/config_dir.h"
 #include "io/fs.h"
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry {
 namespace {
 
 constexpr const char* kSystemConfPath = "/etc/containers/registries.conf";
 constexpr const char* kSystemConfDir = "/etc/containers/registries.conf.d";
-
-std::string home_dir() {
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && *home != '\0') return home;
-  std::vector<char> buf(16384);
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr &&
-      result->pw_dir != nullptr) {
-    return result->pw_dir;
-  }
-  return "";
-}
-
-// Go's %q for the ASCII texts that appear in messages.
-std::string quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -121,7 +87,7 @@ void check_proxy(const std::string& proxy) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (lower != "http" && lower != "https" && lower != "socks5" && lower != "socks5h") {
-    throw Error("proxy URL scheme " + quote(lower) +
+    throw Error("proxy URL scheme " + go_quote(lower) +
                 " is not supported. Supported are http, https, socks5, socks5h");
   }
 }
@@ -160,12 +126,12 @@ void validate_short_name(const std::string& name) {
   try {
     ref = parse_normalized_named(name);
   } catch (const Error& e) {
-    throw Error("cannot parse short name: " + quote(name) + ": " + e.what());
+    throw Error("cannot parse short name: " + go_quote(name) + ": " + e.what());
   }
-  if (ref.digest) throw Error("invalid short name " + quote(name) + ": must not contain digest");
-  if (ref.tag) throw Error("invalid short name " + quote(name) + ": must not contain tag");
+  if (ref.digest) throw Error("invalid short name " + go_quote(name) + ": must not contain digest");
+  if (ref.tag) throw Error("invalid short name " + go_quote(name) + ": must not contain tag");
   if (!raw_domain(name).empty())
-    throw Error("invalid short name " + quote(name) + ": must not contain registry");
+    throw Error("invalid short name " + go_quote(name) + ": must not contain registry");
 }
 
 void validate_alias_value(const std::string& alias) {
@@ -173,12 +139,12 @@ void validate_alias_value(const std::string& alias) {
   try {
     ref = parse_normalized_named(alias);
   } catch (const Error& e) {
-    throw Error("parsing alias " + quote(alias) + ": " + e.what());
+    throw Error("parsing alias " + go_quote(alias) + ": " + e.what());
   }
-  if (ref.digest) throw Error("invalid alias " + quote(alias) + ": must not contain digest");
-  if (ref.tag) throw Error("invalid alias " + quote(alias) + ": must not contain tag");
+  if (ref.digest) throw Error("invalid alias " + go_quote(alias) + ": must not contain digest");
+  if (ref.tag) throw Error("invalid alias " + go_quote(alias) + ": must not contain tag");
   if (raw_domain(alias).empty()) {
-    throw Error("invalid alias " + quote(alias) + ": must contain registry and repository");
+    throw Error("invalid alias " + go_quote(alias) + ": must contain registry and repository");
   }
 }
 
@@ -198,7 +164,7 @@ const char* toml_type_name(const toml::node& n) {
 }
 
 [[noreturn]] void type_error(const toml::node& n, const std::string& key, const char* want) {
-  throw Error("toml: line " + std::to_string(n.source().begin.line) + " (last key " + quote(key) +
+  throw Error("toml: line " + std::to_string(n.source().begin.line) + " (last key " + go_quote(key) +
               "): incompatible types: TOML value has type " + toml_type_name(n) +
               "; destination has type " + want);
 }
@@ -292,26 +258,14 @@ std::vector<RegistryEntry> unique_sorted(std::vector<RegistryEntry> entries) {
 
 // *.conf files directly in dir, in name order; a missing dir has none.
 std::vector<std::string> drop_in_files(const std::string& dir) {
-  std::vector<std::string> out;
-  if (dir.empty()) return out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    int err = errno;
-    if (err == ENOENT || err == ENOTDIR) return out;
-    throw Error(std::string("reading registries.conf.d: ") + path_error("open", dir, err).what());
-  }
   std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (name.size() < 5 || name.compare(name.size() - 5, 5, ".conf") != 0) continue;
-    if (e->d_type == DT_DIR) continue;
-    names.push_back(std::move(name));
+  try {
+    names = list_config_dir(dir, {.suffix = ".conf", .skip_subdirectories = true, .absent = {ENOTDIR}});
+  } catch (const Error& e) {
+    throw Error(std::string("reading registries.conf.d: ") + e.what());
   }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  for (const std::string& n : names) out.push_back(dir + "/" + n);
-  return out;
+  for (std::string& n : names) n = dir + "/" + n;
+  return names;
 }
 
 }  // namespace
@@ -390,12 +344,12 @@ struct RegistriesConfParser {
 
     if (!conf.short_name_mode_.empty() && conf.short_name_mode_ != "disabled" &&
         conf.short_name_mode_ != "enforcing" && conf.short_name_mode_ != "permissive") {
-      throw Error("invalid short-name mode: " + quote(conf.short_name_mode_));
+      throw Error("invalid short-name mode: " + go_quote(conf.short_name_mode_));
     }
     for (const RegistryEntry& r : conf.registries_) {
       if (starts_with(r.prefix, "*.") && r.prefix.find_first_of("/@:") != std::string::npos) {
         throw Error("Wildcarded prefix should be in the format: *.example.com. Current prefix " +
-                    quote(r.prefix) + " is incorrectly formatted");
+                    go_quote(r.prefix) + " is incorrectly formatted");
       }
     }
     if (aliases_set) {
@@ -467,7 +421,7 @@ struct RegistriesConfParser {
       check_proxy(r.proxy);
       if (!d.pull_from_mirror.empty()) {
         throw Error("pull-from-mirror must not be set for a non-mirror registry " +
-                    quote(r.prefix));
+                    go_quote(r.prefix));
       }
       for (RegistryMirror& m : r.mirrors) {
         m.location = parse_location(m.location);
@@ -475,13 +429,13 @@ struct RegistriesConfParser {
         check_proxy(m.proxy);
         if (r.mirror_by_digest_only && !m.pull_from_mirror.empty()) {
           throw Error("cannot set mirror usage mirror-by-digest-only for the registry (" +
-                      quote(r.prefix) + ") and pull-from-mirror for per-mirror (" +
-                      quote(m.location) + ") at the same time");
+                      go_quote(r.prefix) + ") and pull-from-mirror for per-mirror (" +
+                      go_quote(m.location) + ") at the same time");
         }
         if (!m.pull_from_mirror.empty() && m.pull_from_mirror != "all" &&
             m.pull_from_mirror != "digest-only" && m.pull_from_mirror != "tag-only") {
-          throw Error("unsupported pull-from-mirror value " + quote(m.pull_from_mirror) +
-                      " for mirror " + quote(m.location));
+          throw Error("unsupported pull-from-mirror value " + go_quote(m.pull_from_mirror) +
+                      " for mirror " + go_quote(m.location));
         }
       }
       regs.push_back(std::move(r));
@@ -505,7 +459,7 @@ struct RegistriesConfParser {
     }
     for (std::string& s : conf->search_) {
       s = parse_location(s);
-      if (!is_domain(s)) throw Error("Invalid unqualified-search-registries entry " + quote(s));
+      if (!is_domain(s)) throw Error("Invalid unqualified-search-registries entry " + go_quote(s));
     }
     conf->registries_ = unique_sorted(std::move(regs));
   }
@@ -539,13 +493,12 @@ RegistriesConf RegistriesConf::load(const SystemContext& ctx) {
 RegistriesConf RegistriesConf::load_from(const RegistriesConfPaths& paths) {
   RegistriesConf conf;
   auto read = [](const std::string& path, bool force_v2, bool* missing) -> RegistriesConf {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    const std::optional<std::string> text = read_config_file(path, kMaxRegistriesConfSize);
+    if (!text) {
       *missing = true;
       return {};
     }
-    return RegistriesConfParser::parse_file(read_file(path, kMaxRegistriesConfSize), path,
-                                            force_v2);
+    return RegistriesConfParser::parse_file(*text, path, force_v2);
   };
   try {
     bool missing = false;
@@ -554,7 +507,7 @@ RegistriesConf RegistriesConf::load_from(const RegistriesConfPaths& paths) {
       throw path_error("open", paths.config_path, ENOENT);
     }
   } catch (const Error& e) {
-    throw Error("loading registries configuration " + quote(paths.config_path) + ": " + e.what());
+    throw Error("loading registries configuration " + go_quote(paths.config_path) + ": " + e.what());
   }
   std::vector<std::string> drop_ins = drop_in_files(paths.config_dir);
   for (std::string& f : drop_in_files(paths.user_config_dir)) drop_ins.push_back(std::move(f));
@@ -564,7 +517,7 @@ RegistriesConf RegistriesConf::load_from(const RegistriesConfPaths& paths) {
       RegistriesConf drop_in = read(path, true, &missing);
       if (!missing) conf.merge(std::move(drop_in));  // removed since listing: fine
     } catch (const Error& e) {
-      throw Error("loading drop-in registries configuration " + quote(path) + ": " + e.what());
+      throw Error("loading drop-in registries configuration " + go_quote(path) + ": " + e.what());
     }
   }
   conf.config_path_ = paths.config_path;
@@ -578,7 +531,7 @@ RegistriesConf RegistriesConf::parse(std::string_view toml, const std::string& n
   try {
     conf = RegistriesConfParser::parse_file(toml, name, false);
   } catch (const Error& e) {
-    throw Error("loading registries configuration " + quote(name) + ": " + e.what());
+    throw Error("loading registries configuration " + go_quote(name) + ": " + e.what());
   }
   conf.config_path_ = name;
   conf.finish();

@@ -1,59 +1,16 @@
 #include "config/registries_conf.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <fstream>
-#include <functional>
 #include <map>
-#include <optional>
 #include <string>
 
+#include "config/test_env.h"
 #include "io/fs.h"
 #include "util/error.h"
 
 namespace ferry {
 namespace {
-
-class ScopedEnv {
- public:
-  ScopedEnv& set(const std::string& name, std::optional<std::string> value) {
-    if (saved_.count(name) == 0) {
-      const char* old = getenv(name.c_str());
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-    }
-    if (value)
-      setenv(name.c_str(), value->c_str(), 1);
-    else
-      unsetenv(name.c_str());
-    return *this;
-  }
-  ~ScopedEnv() {
-    for (auto& [name, value] : saved_) {
-      if (value)
-        setenv(name.c_str(), value->c_str(), 1);
-      else
-        unsetenv(name.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
-void write(const std::string& path, const std::string& text) {
-  make_dirs(path.substr(0, path.rfind('/')));
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "OK";
-}
 
 // The reason parse() gives, without `loading registries configuration "r.conf": `.
 std::string parse_error(const std::string& toml) {

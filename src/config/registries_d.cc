@@ -1,57 +1,21 @@
 #include "config/registries_d.h"
 
-#include <dirent.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdlib>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "config/config_dir.h"
 #include "io/fs.h"
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry {
 namespace {
 
 constexpr const char* kSystemDir = "/etc/containers/registries.d";
-
-std::string home_dir() {
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && *home != '\0') return home;
-  std::vector<char> buf(16384);
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr &&
-      result->pw_dir != nullptr) {
-    return result->pw_dir;
-  }
-  return "";
-}
-
-// Go's %q for the ASCII texts that appear in messages.
-std::string quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::string line_of(const YAML::Node& n) { return std::to_string(n.Mark().line + 1); }
 
@@ -104,7 +68,7 @@ void for_each_member(const YAML::Node& map, Fn&& fn) {
     int line = key.Mark().line + 1;
     if (auto [pos, fresh] = seen.emplace(name, line); !fresh) {
       throw Error("yaml: unmarshal errors:\n  line " + std::to_string(line) + ": mapping key " +
-                  quote(name) + " already defined at line " + std::to_string(pos->second));
+                  go_quote(name) + " already defined at line " + std::to_string(pos->second));
     }
     fn(name, value);
   }
@@ -160,26 +124,11 @@ RegistriesD RegistriesD::load(const SystemContext& ctx) { return load_dir(defaul
 
 RegistriesD RegistriesD::load_dir(const std::string& dir) {
   RegistriesD merged;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    int err = errno;
-    if (err == ENOENT) return merged;
-    throw path_error("open", dir, err);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".yaml") == 0)
-      names.push_back(std::move(name));
-  }
-  ::closedir(d);
   // Go lists in directory order; name order makes "defined both in" stable.
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) {
+  for (const std::string& name : list_config_dir(dir, {.suffix = ".yaml"})) {
     const std::string path = dir + "/" + name;
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) continue;  // removed since listing
-    merged.merge(parse(read_file(path, kMaxRegistriesDFileSize), path), path);
+    const std::optional<std::string> text = read_config_file(path, kMaxRegistriesDFileSize);
+    if (text) merged.merge(parse(*text, path), path);  // else removed since listing
   }
   return merged;
 }
@@ -224,7 +173,7 @@ void RegistriesD::merge(RegistriesD&& file, const std::string& path) {
     if (default_docker_) {
       throw Error(
           "Error parsing signature storage configuration: \"default-docker\" defined both in " +
-          quote(default_docker_from_) + " and " + quote(path));
+          go_quote(default_docker_from_) + " and " + go_quote(path));
     }
     default_docker_ = std::move(file.default_docker_);
     default_docker_from_ = path;
@@ -232,7 +181,7 @@ void RegistriesD::merge(RegistriesD&& file, const std::string& path) {
   for (auto& [scope, section] : file.docker_) {
     if (auto it = docker_from_.find(scope); it != docker_from_.end()) {
       throw Error("Error parsing signature storage configuration: \"docker\" namespace " +
-                  quote(scope) + " defined both in " + quote(it->second) + " and " + quote(path));
+                  go_quote(scope) + " defined both in " + go_quote(it->second) + " and " + go_quote(path));
     }
     docker_[scope] = std::move(section);
     docker_from_[scope] = path;

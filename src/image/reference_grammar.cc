@@ -4,57 +4,11 @@
 #include <cstdint>
 
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry {
 
 namespace {
-
-// Go's strconv.Quote, as strconv errors embed it: control bytes and invalid
-// UTF-8 escaped, valid multi-byte sequences kept.
-std::string go_quote(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size(); i++) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\r': out += "\\r"; continue;
-      default: break;
-    }
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-      continue;
-    }
-    if (c >= 0x80) {
-      size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-      if (c > 0xf4) len = 0;
-      bool ok = len != 0 && i + len <= s.size();
-      for (size_t k = 1; ok && k < len; k++) {
-        ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-      }
-      if (ok && len >= 3) {
-        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-        if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
-            (c == 0xf4 && c1 >= 0x90)) {
-          ok = false;
-        }
-      }
-      if (ok) {
-        out.append(s.substr(i, len));
-        i += len - 1;
-        continue;
-      }
-    }
-    out += "\\x";
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  out += '"';
-  return out;
-}
 
 struct Atoi {
   int64_t value = 0;

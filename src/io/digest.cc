@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry {
 
@@ -66,57 +67,30 @@ bool is_encoded_grammar(std::string_view e) {
   return true;
 }
 
-// Go's %q, enough to keep control bytes and invalid UTF-8 out of messages.
-std::string quote(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size(); i++) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\r': out += "\\r"; continue;
-      default: break;
-    }
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-      continue;
-    }
-    if (c >= 0x80) {
-      // Pass a well-formed multi-byte sequence through unchanged.
-      size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-      if (c > 0xf4) len = 0;
-      bool ok = len != 0 && i + len <= s.size();
-      for (size_t k = 1; ok && k < len; k++) {
-        ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-      }
-      if (ok && len >= 3) {
-        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-        if (c == 0xe0 && c1 < 0xa0) ok = false;  // overlong
-        if (c == 0xed && c1 >= 0xa0) ok = false;  // surrogate
-        if (c == 0xf0 && c1 < 0x90) ok = false;  // overlong
-        if (c == 0xf4 && c1 >= 0x90) ok = false;  // > U+10FFFF
-      }
-      if (ok) {
-        out.append(s.substr(i, len));
-        i += len - 1;
-        continue;
-      }
-    }
-    out += "\\x";
-    out += hex[c >> 4];
-    out += hex[c & 15];
+// Digest.Validate; sha384 counts as available only when asked for.
+const char* validate(std::string_view d, bool with_sha384) {
+  size_t colon = d.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == d.size()) return kInvalidFormat;
+  std::string_view algorithm = d.substr(0, colon);
+  std::string_view encoded = d.substr(colon + 1);
+  size_t want = with_sha384 && algorithm == "sha384" ? 96 : hex_length(algorithm);
+  if (want == 0) {
+    // go-digest tells a malformed digest from a well-formed one it merely
+    // cannot compute; keep the distinction, users see it.
+    if (!is_algorithm_grammar(algorithm) || !is_encoded_grammar(encoded)) return kInvalidFormat;
+    return kUnsupported;
   }
-  out += '"';
-  return out;
+  if (encoded.size() != want) return kInvalidLength;
+  for (char c : encoded) {
+    if (!is_lower_hex(c)) return kInvalidFormat;
+  }
+  return nullptr;
 }
 
 }  // namespace
 
 Hasher::Hasher(std::string_view algorithm) : algorithm_(algorithm), md_(fetch_md(algorithm)) {
-  if (!md_) throw Error("unsupported digest algorithm " + quote(algorithm));
+  if (!md_) throw Error("unsupported digest algorithm " + go_quote(algorithm));
   ctx_ = EVP_MD_CTX_new();
   if (!ctx_) throw Error("hashing with " + algorithm_ + ": out of memory");
   init();
@@ -188,28 +162,13 @@ std::string digest_like(std::string_view like, std::string_view bytes) {
   return h.digest_final();
 }
 
-const char* digest_problem(std::string_view d) {
-  size_t colon = d.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == d.size()) return kInvalidFormat;
-  std::string_view algorithm = d.substr(0, colon);
-  std::string_view encoded = d.substr(colon + 1);
-  size_t want = hex_length(algorithm);
-  if (want == 0) {
-    // go-digest tells a malformed digest from a well-formed one it merely
-    // cannot compute; keep the distinction, users see it.
-    if (!is_algorithm_grammar(algorithm) || !is_encoded_grammar(encoded)) return kInvalidFormat;
-    return kUnsupported;
-  }
-  if (encoded.size() != want) return kInvalidLength;
-  for (char c : encoded) {
-    if (!is_lower_hex(c)) return kInvalidFormat;
-  }
-  return nullptr;
-}
+const char* digest_problem(std::string_view d) { return validate(d, false); }
+
+const char* go_digest_problem(std::string_view d) { return validate(d, true); }
 
 void validate_digest(std::string_view d) {
   if (const char* problem = digest_problem(d)) {
-    throw Error("invalid digest " + quote(d) + ": " + problem);
+    throw Error("invalid digest " + go_quote(d) + ": " + problem);
   }
 }
 

@@ -64,6 +64,11 @@ std::string digest_like(std::string_view like, std::string_view bytes);
 // algorithm"); docker reference parsing reports these bare, as c/image does.
 const char* digest_problem(std::string_view d);
 
+// go-digest's Digest.Validate as skopeo runs it, sha384 included: for
+// digests that must be accepted exactly when c/image accepts them but that
+// ferry never computes (list instance updates, policy.json references).
+const char* go_digest_problem(std::string_view d);
+
 // Throws ferry::Error `invalid digest "x": <problem>` unless d is valid.
 void validate_digest(std::string_view d);
 

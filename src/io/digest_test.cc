@@ -149,6 +149,21 @@ TEST(Digest, ValidateTable) {
   }
 }
 
+// c/image can also compute sha384; elsewhere the two validators agree.
+TEST(Digest, GoDigestProblemAcceptsSha384) {
+  const std::string sha384_empty =
+      "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b";
+  EXPECT_EQ(go_digest_problem("sha384:" + sha384_empty), nullptr);
+  EXPECT_STREQ(digest_problem("sha384:" + sha384_empty), "unsupported digest algorithm");
+  EXPECT_STREQ(go_digest_problem("sha384:" + kEmpty256), "invalid checksum digest length");
+  EXPECT_STREQ(go_digest_problem("sha384:" + sha384_empty.substr(0, 95) + "G"), "invalid checksum digest format");
+  for (const std::string& d : {"sha256:" + kEmpty256, "sha512:" + kEmpty512}) EXPECT_EQ(go_digest_problem(d), nullptr);
+  for (const std::string& d : {std::string("sha256:abc"), "SHA256:" + kEmpty256, std::string("md5:abc"),
+                               std::string("md5:abc/def"), std::string(":"), std::string("")}) {
+    EXPECT_STREQ(go_digest_problem(d), digest_problem(d)) << d;
+  }
+}
+
 TEST(Digest, ValidateMessageQuotesHostileInput) {
   EXPECT_EQ(error_of(validate_digest, "sha256:abc"), "invalid digest \"sha256:abc\": invalid checksum digest length");
   EXPECT_EQ(error_of(validate_digest, std::string("a\0\n\"\\\xff:x", 8)),

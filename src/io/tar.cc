@@ -12,6 +12,7 @@
 
 #include "io/fs.h"
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry {
 
@@ -19,26 +20,6 @@ namespace {
 
 using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
 using EntryPtr = std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)>;
-
-// Quotes a name from an archive for an error message; control bytes are
-// escaped so a hostile name cannot rewrite the user's terminal.
-std::string quote(const std::string& s) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::string archive_message(struct archive* a, const char* fallback) {
   const char* msg = archive_error_string(a);
@@ -63,7 +44,7 @@ std::vector<std::string> split_components(const std::string& name) {
 // consumer looks up is exactly what the archive said.
 std::string normalize_entry_name(const std::string& raw, const std::string& archive_path) {
   auto unsafe = [&](const char* why) {
-    return Error("tar archive " + archive_path + ": unsafe entry name " + quote(raw) + " (" +
+    return Error("tar archive " + archive_path + ": unsafe entry name " + go_quote(raw) + " (" +
                  why + ")");
   };
   if (raw.empty()) throw unsafe("empty");
@@ -140,7 +121,7 @@ struct TarWriter::Impl {
 
   void write_header(const std::string& name, struct archive_entry* e) {
     int r = archive_write_header(a.get(), e);
-    if (r != ARCHIVE_OK) fail("entry " + quote(name));
+    if (r != ARCHIVE_OK) fail("entry " + go_quote(name));
   }
 };
 
@@ -171,7 +152,7 @@ void TarWriter::add_directory(const std::string& name, int mode) {
 }
 
 void TarWriter::add_file(const std::string& name, Reader& r, int64_t size, int mode) {
-  if (size < 0) throw Error("writing tar " + impl_->path + ": entry " + quote(name) + " has no size");
+  if (size < 0) throw Error("writing tar " + impl_->path + ": entry " + go_quote(name) + " has no size");
   EntryPtr e = impl_->entry(name, AE_IFREG, mode, size);
   impl_->write_header(name, e.get());
   if (impl_->buf.empty()) impl_->buf.resize(kCopyBufferSize);
@@ -181,14 +162,14 @@ void TarWriter::add_file(const std::string& name, Reader& r, int64_t size, int m
     size_t got = r.read(buf.data(), buf.size());
     if (got == 0) break;
     if (written + static_cast<int64_t>(got) > size)
-      throw Error("writing tar " + impl_->path + ": entry " + quote(name) + ": expected " +
+      throw Error("writing tar " + impl_->path + ": entry " + go_quote(name) + ": expected " +
                   std::to_string(size) + " bytes, got more");
     la_ssize_t w = archive_write_data(impl_->a.get(), buf.data(), got);
-    if (w < 0 || static_cast<size_t>(w) != got) impl_->fail("entry " + quote(name));
+    if (w < 0 || static_cast<size_t>(w) != got) impl_->fail("entry " + go_quote(name));
     written += static_cast<int64_t>(got);
   }
   if (written != size)
-    throw Error("writing tar " + impl_->path + ": entry " + quote(name) + ": expected " +
+    throw Error("writing tar " + impl_->path + ": entry " + go_quote(name) + ": expected " +
                 std::to_string(size) + " bytes, got " + std::to_string(written));
 }
 
@@ -223,7 +204,7 @@ class EntryDataReader : public Reader {
     if (a_ == nullptr || n == 0) return 0;
     la_ssize_t r = archive_read_data(a_, buf, n);
     if (r < 0)
-      throw Error("reading tar " + *path_ + ": entry " + quote(*name_) + ": " +
+      throw Error("reading tar " + *path_ + ": entry " + go_quote(*name_) + ": " +
                   archive_message(a_, "read failed"));
     return static_cast<size_t>(r);
   }
@@ -397,7 +378,7 @@ void extract_tar(const std::string& path, const std::string& dest_dir, int64_t m
   std::vector<uint8_t> buf;
   while (tar.next(&e)) {
     if (e.name == ".") continue;
-    const std::string where = context + ": entry " + quote(e.name);
+    const std::string where = context + ": entry " + go_quote(e.name);
     const char* kind = nullptr;
     switch (e.type) {
       case TarReader::Entry::Type::Symlink:
@@ -428,7 +409,7 @@ void extract_tar(const std::string& path, const std::string& dest_dir, int64_t m
       int next = openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (next < 0) {
         const int err = errno;
-        throw Error(where + ": parent " + quote(parts[i]) + ": " + errno_text(err));
+        throw Error(where + ": parent " + go_quote(parts[i]) + ": " + errno_text(err));
       }
       dir.reset(next);
     }

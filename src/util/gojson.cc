@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "util/error.h"
+#include "util/go_base64.h"
 #include "util/gotype.h"
 
 namespace ferry::gojson {
@@ -181,26 +182,9 @@ void write(std::string& out, const Json& v, bool pretty, const std::string& pref
       return;
     case Json::value_t::binary: {
       // []byte: standard base64 with padding.
-      static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
       const auto& b = v.get_binary();
       out += '"';
-      size_t i = 0;
-      for (; i + 3 <= b.size(); i += 3) {
-        uint32_t w = (uint32_t{b[i]} << 16) | (uint32_t{b[i + 1]} << 8) | b[i + 2];
-        for (int k = 18; k >= 0; k -= 6) out += kB64[(w >> k) & 63];
-      }
-      if (b.size() - i == 1) {
-        uint32_t w = uint32_t{b[i]} << 16;
-        out += kB64[(w >> 18) & 63];
-        out += kB64[(w >> 12) & 63];
-        out += "==";
-      } else if (b.size() - i == 2) {
-        uint32_t w = (uint32_t{b[i]} << 16) | (uint32_t{b[i + 1]} << 8);
-        out += kB64[(w >> 18) & 63];
-        out += kB64[(w >> 12) & 63];
-        out += kB64[(w >> 6) & 63];
-        out += '=';
-      }
+      out += go_base64_encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
       out += '"';
       return;
     }

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/go_quote.h"
 #include "util/gojson.h"
 
 namespace ferry::gotemplate {
@@ -36,55 +37,16 @@ constexpr int kMaxValueDepth = 200;     // printing nested data
 // UTF-8 and Unicode approximations.
 
 constexpr char32_t kEof = 0xFFFFFFFF;
-constexpr char32_t kRuneError = 0xFFFD;
 
 struct Rune {
   char32_t r;
   size_t n;
 };
 
-// utf8.DecodeRuneInString: invalid or truncated sequences give (U+FFFD, 1).
+// utf8.DecodeRuneInString at s[i] (i < s.size()).
 Rune decode_rune(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return {c, 1};
-  size_t need;
-  char32_t r, min;
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1, r = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2, r = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3, r = c & 0x07, min = 0x10000;
-  } else {
-    return {kRuneError, 1};
-  }
-  if (s.size() - i <= need) return {kRuneError, 1};
-  for (size_t k = 1; k <= need; ++k) {
-    auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {kRuneError, 1};
-    r = (r << 6) | (b & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return {kRuneError, 1};
-  return {r, need + 1};
-}
-
-void append_rune(std::string& out, char32_t r) {
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
+  const GoRune g = go_decode_rune(s.substr(i));
+  return {g.rune, g.width};
 }
 
 size_t rune_count(std::string_view s) {
@@ -96,7 +58,7 @@ size_t rune_count(std::string_view s) {
 bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     Rune r = decode_rune(s, i);
-    if (r.r == kRuneError && r.n == 1) return false;
+    if (r.r == kGoRuneError && r.n == 1) return false;
     i += r.n;
   }
   return true;
@@ -135,23 +97,6 @@ bool is_unicode_space(char32_t r) {
     default:
       return r >= 0x2000 && r <= 0x200A;
   }
-}
-
-// strconv.IsPrint, approximated: ASCII exactly, and beyond it the control,
-// format, separator, surrogate and private-use ranges are not printable.
-bool is_print(char32_t r) {
-  if (r < 0x80) return r >= 0x20 && r < 0x7F;
-  if (r <= 0xA0 || r == 0xAD) return false;
-  if (r >= 0x600 && r <= 0x605) return false;
-  if (r == 0x61C || r == 0x6DD || r == 0x70F || r == 0x180E || r == 0x1680) return false;
-  if (r >= 0x2000 && r <= 0x200F) return false;
-  if (r >= 0x2028 && r <= 0x202F) return false;
-  if (r >= 0x205F && r <= 0x206F) return false;
-  if (r == 0x3000 || r == 0xFEFF) return false;
-  if (r >= 0xD800 && r <= 0xF8FF) return false;
-  if ((r >= 0xFFF0 && r <= 0xFFFB) || r == 0xFFFE || r == 0xFFFF) return false;
-  if (r >= 0xE0000) return false;
-  return r <= 0x10FFFF;
 }
 
 // Simple case mappings for the scripts container metadata is written in
@@ -202,8 +147,8 @@ std::string map_runes(std::string_view s, F f) {
   for (size_t i = 0; i < s.size();) {
     Rune r = decode_rune(s, i);
     char32_t m = f(r.r);
-    if (m != r.r || (r.r == kRuneError && r.n == 1)) changed = true;
-    append_rune(out, m);
+    if (m != r.r || (r.r == kGoRuneError && r.n == 1)) changed = true;
+    go_append_rune(out, m);
     i += r.n;
   }
   return changed ? out : std::string(s);
@@ -247,73 +192,13 @@ std::string go_title(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------
-// Quoting as strconv does it.
+// Hex digits (quoting itself is util/go_quote).
 
 constexpr char kLowerHex[] = "0123456789abcdef";
 constexpr char kUpperHex[] = "0123456789ABCDEF";
 
 void append_hex(std::string& out, uint64_t v, int digits, const char* hex = kLowerHex) {
   for (int s = (digits - 1) * 4; s >= 0; s -= 4) out += hex[(v >> s) & 0xF];
-}
-
-void append_escaped_rune(std::string& out, char32_t r, char quote, bool ascii_only) {
-  if (r == static_cast<char32_t>(quote) || r == '\\') {
-    out += '\\';
-    out += static_cast<char>(r);
-    return;
-  }
-  if (ascii_only ? (r < 0x80 && is_print(r)) : is_print(r)) {
-    append_rune(out, r);
-    return;
-  }
-  switch (r) {
-    case '\a': out += "\\a"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    case '\v': out += "\\v"; return;
-    default: break;
-  }
-  if (r < ' ' || r == 0x7F) {
-    out += "\\x";
-    append_hex(out, r, 2);
-    return;
-  }
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
-  if (r < 0x10000) {
-    out += "\\u";
-    append_hex(out, r, 4);
-  } else {
-    out += "\\U";
-    append_hex(out, r, 8);
-  }
-}
-
-// strconv.Quote / QuoteToASCII.
-std::string go_quote(std::string_view s, bool ascii_only = false) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    Rune r = decode_rune(s, i);
-    if (r.r == kRuneError && r.n == 1) {
-      out += "\\x";
-      append_hex(out, static_cast<unsigned char>(s[i]), 2);
-    } else {
-      append_escaped_rune(out, r.r, '"', ascii_only);
-    }
-    i += r.n;
-  }
-  out += '"';
-  return out;
-}
-
-std::string go_quote_rune(char32_t r, bool ascii_only = false) {
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
-  std::string out = "'";
-  append_escaped_rune(out, r, '\'', ascii_only);
-  out += '\'';
-  return out;
 }
 
 // The first n runes of s (fmt's %.Ns).
@@ -330,9 +215,9 @@ std::string unicode_name(char32_t r) {
   int digits = 4;
   while (digits < 8 && (r >> (digits * 4)) != 0) ++digits;
   append_hex(out, r, digits, kUpperHex);
-  if (is_print(r)) {
+  if (go_is_print(r)) {
     out += " '";
-    append_rune(out, r);
+    go_append_rune(out, r);
     out += '\'';
   }
   return out;
@@ -437,7 +322,7 @@ std::optional<std::string> go_unquote(std::string_view in) {
     if (v < 0x80 || !multibyte) {
       out += static_cast<char>(v);
     } else {
-      append_rune(out, v);
+      go_append_rune(out, v);
     }
   }
   return out;
@@ -1173,7 +1058,7 @@ class Lexer {
       backup();
       return identifier();
     }
-    if (r < 0x80 && is_print(r)) return emit(It::Char);
+    if (r < 0x80 && go_is_print(r)) return emit(It::Char);
     error("unrecognized character in action: " + unicode_name(r));
   }
 
@@ -2308,7 +2193,7 @@ class Exec {
 
   void bad_verb(std::string& out, const Value& v, char32_t verb) {
     out += "%!";
-    append_rune(out, verb);
+    go_append_rune(out, verb);
     out += '(';
     if (v.k == K::Invalid || is_nil_iface(v)) {
       out += "<nil>";
@@ -2333,12 +2218,12 @@ class Exec {
       case 'X': base = 16, digits = kUpperHex; break;
       case 'c': {
         std::string s;
-        append_rune(s, raw > 0x10FFFF ? kRuneError : static_cast<char32_t>(raw));
+        go_append_rune(s, raw > 0x10FFFF ? kGoRuneError : static_cast<char32_t>(raw));
         return pad(out, s, sp);
       }
       case 'q': {
-        char32_t r = raw > 0x10FFFF ? kRuneError : static_cast<char32_t>(raw);
-        return pad(out, go_quote_rune(r, sp.plus), sp);
+        char32_t r = raw > 0x10FFFF ? kGoRuneError : static_cast<char32_t>(raw);
+        return pad(out, sp.plus ? go_quote_rune_to_ascii(r) : go_quote_rune(r), sp);
       }
       case 'U': {
         std::string s = "U+";
@@ -2349,9 +2234,9 @@ class Exec {
         size_t min_digits = sp.prec_present ? static_cast<size_t>(sp.prec) : 4;
         if (hex.size() < min_digits) hex.insert(0, min_digits - hex.size(), '0');
         s += hex;
-        if (sp.sharp && raw <= 0x10FFFF && is_print(static_cast<char32_t>(raw))) {
+        if (sp.sharp && raw <= 0x10FFFF && go_is_print(static_cast<char32_t>(raw))) {
           s += " '";
-          append_rune(s, static_cast<char32_t>(raw));
+          go_append_rune(s, static_cast<char32_t>(raw));
           s += '\'';
         }
         Spec s2 = sp;
@@ -2452,7 +2337,7 @@ class Exec {
   static bool can_backquote(std::string_view s) {
     for (size_t i = 0; i < s.size();) {
       Rune r = decode_rune(s, i);
-      if (r.r == kRuneError && r.n == 1) return false;
+      if (r.r == kGoRuneError && r.n == 1) return false;
       if (r.r == '`' || r.r == 0xFEFF) return false;
       if (r.r < ' ' && r.r != '\t') return false;
       if (r.r == 0x7F) return false;
@@ -2471,7 +2356,7 @@ class Exec {
       case 'q': {
         std::string_view t = sp.prec_present ? truncate_runes(s, static_cast<size_t>(sp.prec)) : s;
         if (sp.sharp && can_backquote(t)) return pad(out, "`" + std::string(t) + "`", sp);
-        return pad(out, go_quote(t, sp.plus), sp);
+        return pad(out, sp.plus ? go_quote_to_ascii(t) : go_quote(t), sp);
       }
       case 'x': case 'X': {
         const char* digits = verb == 'x' ? kLowerHex : kUpperHex;
@@ -2766,11 +2651,11 @@ class Exec {
         out += '%';
       } else if (!good_arg_num) {
         out += "%!";
-        append_rune(out, verb);
+        go_append_rune(out, verb);
         out += "(BADINDEX)";
       } else if (arg_num >= a.size()) {
         out += "%!";
-        append_rune(out, verb);
+        go_append_rune(out, verb);
         out += "(MISSING)";
       } else {
         if (verb == 'v') {
@@ -3745,7 +3630,7 @@ Value b_js(Exec& ex, std::vector<Value>& a, Args) {
       continue;
     }
     Rune r = decode_rune(s, i);
-    if (is_print(r.r)) {
+    if (go_is_print(r.r)) {
       out.append(s, i, r.n);
     } else {
       out += "\\u";

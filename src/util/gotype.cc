@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "util/error.h"
+#include "util/go_base64.h"
+#include "util/go_quote.h"
 
 namespace ferry::gojson {
 
@@ -70,46 +72,6 @@ const Type& uint8_type() {
   return t;
 }
 
-// Go's utf8.DecodeRune: the length of the valid UTF-8 sequence at s[i], or 0
-// when there is none (Go then takes one byte as RuneError).
-size_t utf8_len(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  unsigned char c = b(0);
-  size_t n = s.size() - i;
-  if (c < 0x80) return 1;
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) return (n >= 2 && (b(1) & 0xC0) == 0x80) ? 2 : 0;
-  if (c < 0xF0) {
-    if (n < 3) return 0;
-    unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return (b(1) >= lo && b(1) <= hi && (b(2) & 0xC0) == 0x80) ? 3 : 0;
-  }
-  if (c < 0xF5) {
-    if (n < 4) return 0;
-    unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return (b(1) >= lo && b(1) <= hi && (b(2) & 0xC0) == 0x80 && (b(3) & 0xC0) == 0x80) ? 4 : 0;
-  }
-  return 0;
-}
-
-void append_utf8(std::string& out, uint32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 int hex_value(char c) {
@@ -121,40 +83,6 @@ int hex_value(char c) {
 
 // ---------------------------------------------------------------------------
 // checkValid
-
-// scanner.go's quoteChar: the byte as the rune U+00XX, quoted like
-// strconv.Quote but between single quotes.
-std::string quote_char(unsigned char c) {
-  if (c == '\'') return "'\\''";
-  if (c == '"') return "'\"'";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s = "'";
-  switch (c) {
-    case '\a': s += "\\a"; break;
-    case '\b': s += "\\b"; break;
-    case '\f': s += "\\f"; break;
-    case '\n': s += "\\n"; break;
-    case '\r': s += "\\r"; break;
-    case '\t': s += "\\t"; break;
-    case '\v': s += "\\v"; break;
-    case '\\': s += "\\\\"; break;
-    default:
-      if (c < 0x20 || c == 0x7F) {
-        s += "\\x";
-        s += kHex[c >> 4];
-        s += kHex[c & 0xF];
-      } else if (c < 0x80) {
-        s += static_cast<char>(c);
-      } else if (c < 0xA1 || c == 0xAD) {  // not strconv.IsPrint
-        s += "\\u00";
-        s += kHex[c >> 4];
-        s += kHex[c & 0xF];
-      } else {
-        append_utf8(s, c);
-      }
-  }
-  return s + "'";
-}
 
 constexpr size_t kMaxNestingDepth = 10000;  // encoding/json's maxNestingDepth
 
@@ -235,7 +163,8 @@ class Validator {
 
  private:
   [[noreturn]] void fail(const char* context) {
-    throw Error("invalid character " + quote_char(static_cast<unsigned char>(s_[i_])) + " " + context);
+    // scanner.go's quoteChar: the byte taken as the rune U+00XX.
+    throw Error("invalid character " + go_quote_rune(static_cast<unsigned char>(s_[i_])) + " " + context);
   }
   void need() {
     if (i_ >= s_.size()) throw Error("unexpected end of JSON input");
@@ -404,7 +333,7 @@ class Reader {
               }
               r = full;
             }
-            append_utf8(out, r);
+            go_append_rune(out, r);
             break;
           }
           default: out += e;  // '"', '\\', '/'
@@ -416,14 +345,13 @@ class Reader {
         ++i_;
         continue;
       }
-      size_t n = utf8_len(s_, i_);
-      if (n == 0) {
+      const GoRune d = go_decode_rune(s_.substr(i_));
+      if (d.width == 1 && d.rune == kGoRuneError) {
         out += "\xEF\xBF\xBD";
-        ++i_;
       } else {
-        out.append(s_.substr(i_, n));
-        i_ += n;
+        out.append(s_.substr(i_, d.width));
       }
+      i_ += d.width;
     }
   }
   // A number, true, false or null as written.
@@ -475,63 +403,6 @@ class Reader {
   std::string_view s_;
   size_t i_ = 0;
 };
-
-// ---------------------------------------------------------------------------
-// base64.StdEncoding.Decode, with Go's error offsets.
-
-std::vector<uint8_t> decode_base64(std::string_view src, bool url) {
-  auto value = [url](unsigned char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == (url ? '-' : '+')) return 62;
-    if (c == (url ? '_' : '/')) return 63;
-    return -1;
-  };
-  auto corrupt = [](size_t at) { return Error("illegal base64 data at input byte " + std::to_string(at)); };
-  auto newline = [&](size_t at) { return src[at] == '\n' || src[at] == '\r'; };
-  std::vector<uint8_t> out;
-  size_t si = 0;
-  while (si < src.size()) {
-    int quantum[4] = {0, 0, 0, 0};
-    int dlen = 4;
-    bool end = false;
-    for (int j = 0; j < 4; ++j) {
-      if (si == src.size()) {
-        if (j == 0) return out;
-        throw corrupt(si - static_cast<size_t>(j));
-      }
-      unsigned char in = static_cast<unsigned char>(src[si++]);
-      int v = value(in);
-      if (v >= 0) {
-        quantum[j] = v;
-        continue;
-      }
-      if (in == '\n' || in == '\r') {
-        --j;
-        continue;
-      }
-      if (in != '=' || j < 2) throw corrupt(si - 1);
-      if (j == 2) {  // "==" expected; the first '=' is consumed
-        while (si < src.size() && newline(si)) ++si;
-        if (si == src.size()) throw corrupt(src.size());
-        if (src[si] != '=') throw corrupt(si - 1);
-        ++si;
-      }
-      while (si < src.size() && newline(si)) ++si;
-      if (si < src.size()) throw corrupt(si);  // trailing garbage
-      dlen = j;
-      end = true;
-      break;
-    }
-    uint32_t val = (uint32_t(quantum[0]) << 18) | (uint32_t(quantum[1]) << 12) | (uint32_t(quantum[2]) << 6) |
-                   uint32_t(quantum[3]);
-    uint8_t bytes[3] = {static_cast<uint8_t>(val >> 16), static_cast<uint8_t>(val >> 8), static_cast<uint8_t>(val)};
-    for (int k = 0; k < dlen - 1; ++k) out.push_back(bytes[k]);
-    if (end) break;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // Decoding into a typed value
@@ -593,7 +464,8 @@ class Decoder {
       case Kind::kBytes:
         if (c == '"') {
           try {
-            v = Json::binary(decode_base64(r_.read_string(), false));
+            const std::string bytes = go_base64_decode(r_.read_string());
+            v = Json::binary(std::vector<uint8_t>(bytes.begin(), bytes.end()));
           } catch (const Error& e) {
             if (!saved_) saved_ = e;
           }
@@ -792,24 +664,6 @@ class Decoder {
 // ---------------------------------------------------------------------------
 // time
 
-// The time package's quote(): bytes outside printable ASCII as \xNN.
-std::string time_quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c >= 0x80 || c < 0x20) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      if (c == '"' || c == '\\') out += '\\';
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 int days_in(int month, int year) {
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) return 29;
@@ -848,67 +702,6 @@ bool field_name_matches(std::string_view name, std::string_view key) {
 }
 
 void check_valid(std::string_view data) { Validator(data).run(); }
-
-std::vector<uint8_t> base64_decode(std::string_view s, bool url) { return decode_base64(s, url); }
-
-std::string go_quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
-        default:
-          if (c < 0x20 || c == 0x7F) {
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    size_t n = utf8_len(s, i);
-    if (n == 0) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-      ++i;
-      continue;
-    }
-    // Decode to tell the non-printable runes strconv escapes as \u.
-    uint32_t r = n == 2 ? ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)
-                 : n == 3 ? ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu)
-                          : ((c & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
-                                (s[i + 3] & 0x3Fu);
-    bool printable = !(r < 0xA0 || r == 0xAD || (r >= 0x2028 && r <= 0x202E) || (r >= 0x2060 && r <= 0x206F) ||
-                       r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) || (r >= 0xE000 && r <= 0xF8FF) || r >= 0xF0000 ||
-                       (r >= 0x200B && r <= 0x200F));
-    if (printable) {
-      out.append(s.substr(i, n));
-    } else if (r < 0x10000) {
-      out += "\\u";
-      for (int k = 12; k >= 0; k -= 4) out += kHex[(r >> k) & 0xF];
-    } else {
-      out += "\\U";
-      for (int k = 28; k >= 0; k -= 4) out += kHex[(r >> k) & 0xF];
-    }
-    i += n;
-  }
-  return out + "\"";
-}
 
 Json zero_value(const Type& t) {
   switch (t.kind) {
@@ -1061,11 +854,11 @@ std::string parse_go_time(std::string_view raw) {
   static constexpr std::string_view kLayout = "\"2006-01-02T15:04:05Z07:00\"";
   std::string_view value = raw;
   auto cannot = [&](std::string_view layout_elem, std::string_view value_elem) {
-    return Error("parsing time " + time_quote(raw) + " as " + time_quote(kLayout) + ": cannot parse " +
-                 time_quote(value_elem) + " as " + time_quote(layout_elem));
+    return Error("parsing time " + go_time_quote(raw) + " as " + go_time_quote(kLayout) + ": cannot parse " +
+                 go_time_quote(value_elem) + " as " + go_time_quote(layout_elem));
   };
   auto out_of_range = [&](const char* what) {
-    return Error("parsing time " + time_quote(raw) + ": " + what + " out of range");
+    return Error("parsing time " + go_time_quote(raw) + ": " + what + " out of range");
   };
   auto skip = [&](std::string_view literal) {
     for (char c : literal) {
@@ -1134,8 +927,8 @@ std::string parse_go_time(std::string_view raw) {
     if (sign == '-') offset_minutes = -offset_minutes;
   }
   skip("\"");
-  if (!value.empty()) throw Error("parsing time " + time_quote(raw) + ": extra text: " + time_quote(value));
-  if (day < 1 || day > days_in(month, year)) throw Error("parsing time " + time_quote(raw) + ": day out of range");
+  if (!value.empty()) throw Error("parsing time " + go_time_quote(raw) + ": extra text: " + go_time_quote(value));
+  if (day < 1 || day > days_in(month, year)) throw Error("parsing time " + go_time_quote(raw) + ": day out of range");
 
   // RFC3339Nano, in the offset it was written with.
   std::string out;

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/go_quote.h"
 #include "util/gojson.h"
 
 namespace ferry::gojson {
@@ -111,13 +112,9 @@ std::string compact_raw(std::string_view raw);
 // returns the RFC3339Nano text MarshalJSON would print.
 std::string parse_go_time(std::string_view literal);
 
-// fmt's %q / strconv.Quote: Go-syntax double-quoted string, for error
-// messages that quote a value as c/image does.
-std::string go_quote(std::string_view s);
-
-// base64.StdEncoding (url: URLEncoding).DecodeString, '\r' and '\n'
-// ignored; throws "illegal base64 data at input byte N".
-std::vector<uint8_t> base64_decode(std::string_view s, bool url = false);
+// fmt's %q, for error messages that quote a value as c/image does; kept
+// under this name for the callers that have always used gojson::go_quote.
+using ::ferry::go_quote;
 
 // Go's equalFold for struct field names: `name` (ASCII) matches `key`.
 bool field_name_matches(std::string_view name, std::string_view key);

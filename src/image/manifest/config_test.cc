@@ -2,24 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "image/manifest/media_types.h"
+#include "image/manifest/test_fixtures.h"
 #include "util/gojson.h"
 
 namespace ferry::manifest {
 namespace {
 
-using gojson::Json;
+using test_data::fixture;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_TESTDATA) + "/manifest/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) ADD_FAILURE() << "missing fixture " << name;
-  return ss.str();
-}
+using gojson::Json;
 
 TEST(DockerConfigToOci, MatchesSkopeo) {
   EXPECT_EQ(docker_config_to_oci(fixture("v2s2.config.json")), fixture("v2s2_to_oci.config.json"));

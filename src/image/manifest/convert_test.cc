@@ -2,10 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "image/manifest/media_types.h"
+#include "image/manifest/test_fixtures.h"
 #include "image/manifest/oci.h"
 #include "image/manifest/schema1.h"
 #include "image/manifest/schema2.h"
@@ -15,23 +13,10 @@
 namespace ferry::manifest {
 namespace {
 
+using test_data::fixture;
+using test_data::desc;
+
 using gojson::Json;
-
-Descriptor desc(std::string media_type, std::string digest, int64_t size) {
-  Descriptor d;
-  d.media_type = std::move(media_type);
-  d.digest = std::move(digest);
-  d.size = size;
-  return d;
-}
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_TESTDATA) + "/manifest/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) ADD_FAILURE() << "missing fixture " << name;
-  return ss.str();
-}
 
 std::string convert_error(const ImageManifest& m, std::string_view config, std::string_view target,
                           const ConvertOptions& opts = {}) {

@@ -6,7 +6,10 @@
 #include <utility>
 
 #include "image/manifest/media_types.h"
+#include "io/digest.h"
 #include "util/error.h"
+#include "util/go_base64.h"
+#include "util/go_quote.h"
 #include "util/gojson.h"
 
 namespace ferry::manifest {
@@ -22,204 +25,7 @@ constexpr size_t kMaxNesting = 10000;
 
 // ---------------------------------------------------------------- helpers
 
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 if the bytes
-// there are not valid UTF-8 as Go's utf8.DecodeRune defines it (no overlong
-// forms, no surrogates, nothing above U+10FFFF).
-size_t utf8_sequence_length(std::string_view s, size_t i, uint32_t* rune = nullptr) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) {
-    if (rune) *rune = c;
-    return 1;
-  }
-  size_t n;
-  uint32_t r, min;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2, r = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3, r = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4, r = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; k++) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    r = (r << 6) | (b(i + k) & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return 0;
-  if (rune) *rune = r;
-  return n;
-}
-
-// Go decodes each byte of invalid UTF-8 inside a JSON string as U+FFFD;
-// nlohmann rejects the document instead. Outside strings such bytes are a
-// syntax error either way, so replacing them up front gives Go's result.
-std::string replace_invalid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t n = utf8_sequence_length(s, i);
-    if (n == 0) break;
-    i += n;
-  }
-  std::string out(s.substr(0, i));
-  if (i == s.size()) return out;
-  out.reserve(s.size() + 16);
-  while (i < s.size()) {
-    size_t n = utf8_sequence_length(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      i++;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-// strconv.Quote, as Go's %q prints a string into error messages.
-std::string go_quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    uint32_t r = 0;
-    size_t n = utf8_sequence_length(s, i, &r);
-    if (n == 0) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-      i++;
-      continue;
-    }
-    if (n == 1) {
-      switch (c) {
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        default:
-          if (c < 0x20 || c == 0x7F) {
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      i++;
-      continue;
-    }
-    // Non-printable runes Go escapes: C1 controls, soft hyphen, the line
-    // and paragraph separators, the BOM.
-    bool printable = !(r < 0xA0 || r == 0xAD || r == 0x2028 || r == 0x2029 || r == 0xFEFF);
-    if (printable) {
-      out.append(s.substr(i, n));
-    } else {
-      out += "\\u";
-      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(r >> shift) & 0xF];
-    }
-    i += n;
-  }
-  out += '"';
-  return out;
-}
-
 const char* go_type_name(ListKind kind) { return kind == ListKind::DockerList ? "Schema2List" : "OCI1Index"; }
-
-// go-digest's Digest.Validate.
-std::optional<std::string> digest_problem(std::string_view d) {
-  size_t colon = d.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == d.size())
-    return "invalid checksum digest format";
-  std::string_view alg = d.substr(0, colon), enc = d.substr(colon + 1);
-  size_t hex_len = alg == "sha256" ? 64 : alg == "sha384" ? 96 : alg == "sha512" ? 128 : 0;
-  if (hex_len == 0) {
-    // ^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$
-    auto alnum_lower = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    bool ok = alnum_lower(alg.front()) && alnum_lower(alg.back());
-    for (size_t i = 0; ok && i < alg.size(); i++) {
-      char c = alg[i];
-      if (alnum_lower(c)) continue;
-      ok = (c == '.' || c == '+' || c == '_' || c == '-') && alnum_lower(alg[i + 1]);
-    }
-    for (char c : enc)
-      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '=' ||
-                  c == '_' || c == '-');
-    return ok ? "unsupported digest algorithm" : "invalid checksum digest format";
-  }
-  if (enc.size() != hex_len) return "invalid checksum digest length";
-  for (char c : enc)
-    if (!((c >= 'a' && c <= 'f') || (c >= '0' && c <= '9'))) return "invalid checksum digest format";
-  return std::nullopt;
-}
-
-// encoding/base64 StdEncoding, as Go's json decodes a []byte field: CR and
-// LF are skipped, padding is required, trailing bits are not checked.
-std::optional<std::string> base64_decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string s;
-  for (char c : in)
-    if (c != '\r' && c != '\n') s += c;
-  if (s.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  for (size_t q = 0; q < s.size(); q += 4) {
-    bool last = q + 4 == s.size();
-    int v[4];
-    size_t pad = 0;
-    for (size_t k = 0; k < 4; k++) {
-      char c = s[q + k];
-      if (c == '=') {
-        if (!last || k < 2) return std::nullopt;
-        pad++;
-        v[k] = 0;
-      } else {
-        if (pad > 0) return std::nullopt;
-        v[k] = value(c);
-        if (v[k] < 0) return std::nullopt;
-      }
-    }
-    uint32_t bits = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    out += static_cast<char>(bits >> 16);
-    if (pad < 2) out += static_cast<char>((bits >> 8) & 0xFF);
-    if (pad < 1) out += static_cast<char>(bits & 0xFF);
-  }
-  return out;
-}
-
-std::string base64_encode(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t b = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6) out += kAlphabet[(b >> shift) & 0x3F];
-  }
-  if (size_t rest = in.size() - i; rest > 0) {
-    uint32_t b = uint32_t(uint8_t(in[i])) << 16;
-    if (rest == 2) b |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out += kAlphabet[(b >> 18) & 0x3F];
-    out += kAlphabet[(b >> 12) & 0x3F];
-    out += rest == 2 ? kAlphabet[(b >> 6) & 0x3F] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 // c/image's NormalizedMIMEType: unknown types are taken for signed schema 1.
 std::string_view normalized_mime(std::string_view mime) {
@@ -382,9 +188,11 @@ class Decoder {
         const Path data_path{&path, "data"};
         std::string b64;
         string(*f, data_path, b64);
-        std::optional<std::string> bytes = base64_decode(b64);
-        if (!bytes) throw Error(prefix() + "field " + data_path.str() + ": illegal base64 data");
-        data = std::move(*bytes);
+        try {
+          data = go_base64_decode(b64);
+        } catch (const Error&) {
+          throw Error(prefix() + "field " + data_path.str() + ": illegal base64 data");
+        }
       }
     }
     return d;
@@ -419,7 +227,10 @@ Json parse_json(std::string_view bytes, ListKind kind) {
     }
   }
   try {
-    return Json::parse(replace_invalid_utf8(bytes));
+    // Go decodes each byte of invalid UTF-8 inside a JSON string as U+FFFD;
+    // nlohmann rejects the document instead. Outside strings such bytes are a
+    // syntax error either way, so replacing them up front gives Go's result.
+    return Json::parse(go_replace_invalid_utf8(bytes));
   } catch (const nlohmann::json::exception& e) {
     // Syntax errors, and numbers beyond a double's range (which Go would
     // only reject where a field reads them).
@@ -485,7 +296,7 @@ Json descriptor_json(const Descriptor& d, ListKind kind, const std::string* data
     for (const auto& [k, v] : d.annotations) a[k] = v;
     o["annotations"] = std::move(a);
   }
-  if (data && !data->empty()) o["data"] = base64_encode(*data);
+  if (data && !data->empty()) o["data"] = go_base64_encode(*data);
   if (d.platform) o["platform"] = platform_json(*d.platform, kind);
   if (!d.artifact_type.empty()) o["artifactType"] = d.artifact_type;
   return o;
@@ -587,8 +398,8 @@ void ManifestList::update_instances(const std::vector<Descriptor>& updated) {
   for (size_t i = 0; i < n; i++) {
     const std::string which = "update " + std::to_string(i + 1) + " of " + std::to_string(n) + " passed to " + who +
                               ".UpdateInstances";
-    if (std::optional<std::string> problem = digest_problem(updated[i].digest))
-      throw Error(which + " contained an invalid digest: " + *problem);
+    if (const char* problem = go_digest_problem(updated[i].digest))
+      throw Error(which + " contained an invalid digest: " + problem);
     if (updated[i].size < 0)
       throw Error(which + " had an invalid size (" + std::to_string(updated[i].size) + ")");
     if (updated[i].media_type.empty())

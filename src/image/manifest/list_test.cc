@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <functional>
-#include <sstream>
 
 #include "image/manifest/media_types.h"
+#include "image/manifest/test_fixtures.h"
 #include "util/error.h"
 
 namespace ferry::manifest {
@@ -15,13 +14,7 @@ namespace {
 
 namespace mt = media_type;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_TESTDATA) + "/list/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return test_data::read("list/" + name); }
 
 Descriptor update(std::string digest, int64_t size, std::string media_type) {
   Descriptor d;

@@ -8,6 +8,7 @@
 #include "image/manifest/schema1.h"
 #include "image/manifest/schema2.h"
 #include "io/digest.h"
+#include "util/go_base64.h"
 #include "util/gotype.h"
 
 namespace ferry::manifest {
@@ -78,8 +79,7 @@ std::string jose_base64url_decode(std::string s) {
     case 3: s += "="; break;
     default: throw Error("illegal base64url string!");
   }
-  std::vector<uint8_t> b = gojson::base64_decode(s, true);
-  return std::string(b.begin(), b.end());
+  return go_base64_decode(s, true);
 }
 
 }  // namespace

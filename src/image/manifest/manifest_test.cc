@@ -2,22 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "image/manifest/media_types.h"
+#include "image/manifest/test_fixtures.h"
 #include "io/digest.h"
 
 namespace ferry::manifest {
 namespace {
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_TESTDATA) + "/manifest/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) ADD_FAILURE() << "missing fixture " << name;
-  return ss.str();
-}
+using test_data::fixture;
 
 std::string error_of(std::string_view bytes, std::string_view mime) {
   try {

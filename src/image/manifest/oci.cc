@@ -1,5 +1,6 @@
 #include "image/manifest/oci.h"
 
+#include "image/manifest/layered.h"
 #include "image/manifest/media_types.h"
 
 namespace ferry::manifest {
@@ -138,13 +139,7 @@ std::unique_ptr<OciManifest> OciManifest::parse(std::string_view bytes) {
   m->v_ = gojson::unmarshal(bytes, oci_manifest_type());
   // c/image passes the index type here; its message names it, so does ours.
   validate_unambiguous_format(bytes, media_type::kOciIndex, kFieldConfig | kFieldLayers);
-  validate_digest_field("config.digest", m->v_["config"]["digest"].get<std::string>());
-  const Json& layers = m->v_["layers"];
-  if (layers.is_array()) {
-    for (size_t i = 0; i < layers.size(); ++i) {
-      validate_digest_field("layers[" + std::to_string(i) + "].digest", layers[i]["digest"].get<std::string>());
-    }
-  }
+  validate_config_and_layer_digests(m->v_);
   m->original_ = std::string(bytes);
   return m;
 }
@@ -152,13 +147,7 @@ std::unique_ptr<OciManifest> OciManifest::parse(std::string_view bytes) {
 std::unique_ptr<OciManifest> OciManifest::from_components(const Descriptor& config,
                                                           const std::vector<Descriptor>& layers) {
   auto m = std::make_unique<OciManifest>();
-  m->v_ = gojson::zero_value(oci_manifest_type());
-  m->v_["schemaVersion"] = 2;
-  m->v_["mediaType"] = media_type::kOciManifest;
-  m->v_["config"] = oci_from_descriptor(config);
-  Json ls = Json::array();
-  for (const Descriptor& d : layers) ls.push_back(oci_from_descriptor(d));
-  m->v_["layers"] = std::move(ls);
+  m->v_ = manifest_from_components(oci_manifest_type(), media_type::kOciManifest, config, layers, oci_from_descriptor);
   m->modified_ = true;
   return m;
 }
@@ -188,11 +177,7 @@ std::vector<LayerInfo> OciManifest::layer_infos() const {
 
 void OciManifest::update_layer_infos(const std::vector<Descriptor>& layers) {
   const Json& old = v_.at("layers");
-  size_t count = old.is_array() ? old.size() : 0;
-  if (count != layers.size()) {
-    throw Error("Error preparing updated manifest: layer count changed from " + std::to_string(count) + " to " +
-                std::to_string(layers.size()));
-  }
+  check_layer_count(old, layers.size());
   Json fresh = Json::array();
   for (size_t i = 0; i < layers.size(); ++i) {
     const Descriptor& d = layers[i];

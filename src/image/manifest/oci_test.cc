@@ -2,29 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "image/manifest/media_types.h"
+#include "image/manifest/test_fixtures.h"
 
 namespace ferry::manifest {
 namespace {
 
-Descriptor desc(std::string media_type, std::string digest, int64_t size) {
-  Descriptor d;
-  d.media_type = std::move(media_type);
-  d.digest = std::move(digest);
-  d.size = size;
-  return d;
-}
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_TESTDATA) + "/manifest/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) ADD_FAILURE() << "missing fixture " << name;
-  return ss.str();
-}
+using test_data::fixture;
+using test_data::desc;
 
 TEST(OciManifest, Accessors) {
   std::string bytes = fixture("oci.manifest.json");

@@ -11,6 +11,7 @@
 
 #include "image/manifest/media_types.h"
 #include "io/digest.h"
+#include "util/go_base64.h"
 
 namespace ferry::manifest {
 
@@ -222,30 +223,12 @@ void Schema1Manifest::set_reference(const std::string& name, const std::string& 
 
 namespace {
 
+// joseBase64UrlEncode: URL alphabet, padding trimmed.
 std::string base64url(const unsigned char* data, size_t n) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t w = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    for (int k = 18; k >= 0; k -= 6) out += kAlphabet[(w >> k) & 63];
-  }
-  if (n - i == 1) {
-    uint32_t w = uint32_t{data[i]} << 16;
-    out += kAlphabet[(w >> 18) & 63];
-    out += kAlphabet[(w >> 12) & 63];
-  } else if (n - i == 2) {
-    uint32_t w = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8);
-    out += kAlphabet[(w >> 18) & 63];
-    out += kAlphabet[(w >> 12) & 63];
-    out += kAlphabet[(w >> 6) & 63];
-  }
-  return out;  // joseBase64UrlEncode trims the padding
+  return go_base64_raw_url_encode(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
-std::string base64url(std::string_view s) {
-  return base64url(reinterpret_cast<const unsigned char*>(s.data()), s.size());
-}
+std::string base64url(std::string_view s) { return go_base64_raw_url_encode(s); }
 
 // libtrust keyIDEncode: base32 of 30 bytes in 12 groups of 4.
 std::string key_id(const unsigned char* sha256_digest) {

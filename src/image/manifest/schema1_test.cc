@@ -6,24 +6,17 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "image/manifest/media_types.h"
+#include "image/manifest/test_fixtures.h"
 #include "io/digest.h"
+#include "util/go_base64.h"
 
 namespace ferry::manifest {
 namespace {
 
-using gojson::Json;
+using test_data::fixture;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(FERRY_TESTDATA) + "/manifest/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) ADD_FAILURE() << "missing fixture " << name;
-  return ss.str();
-}
+using gojson::Json;
 
 std::string id(char c) { return std::string(64, c); }
 std::string digest(char c) { return "sha256:" + std::string(64, c); }
@@ -51,7 +44,7 @@ std::string parse_error(const std::string& bytes) {
 
 std::vector<unsigned char> b64url(std::string s) {
   while (s.size() % 4) s += '=';
-  std::vector<uint8_t> v = gojson::base64_decode(s, true);
+  const std::string v = go_base64_decode(s, true);
   return {v.begin(), v.end()};
 }
 

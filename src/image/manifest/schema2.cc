@@ -1,5 +1,6 @@
 #include "image/manifest/schema2.h"
 
+#include "image/manifest/layered.h"
 #include "image/manifest/media_types.h"
 
 namespace ferry::manifest {
@@ -87,12 +88,7 @@ std::unique_ptr<Schema2Manifest> Schema2Manifest::parse(std::string_view bytes) 
       if (!supported_schema2_media_type(lt)) throw Error("unsupported docker v2s2 media type: " + quoted(lt));
     }
   }
-  validate_digest_field("config.digest", m->v_["config"]["digest"].get<std::string>());
-  if (layers.is_array()) {
-    for (size_t i = 0; i < layers.size(); ++i) {
-      validate_digest_field("layers[" + std::to_string(i) + "].digest", layers[i]["digest"].get<std::string>());
-    }
-  }
+  validate_config_and_layer_digests(m->v_);
   m->original_ = std::string(bytes);
   return m;
 }
@@ -100,13 +96,8 @@ std::unique_ptr<Schema2Manifest> Schema2Manifest::parse(std::string_view bytes) 
 std::unique_ptr<Schema2Manifest> Schema2Manifest::from_components(const Descriptor& config,
                                                                   const std::vector<Descriptor>& layers) {
   auto m = std::make_unique<Schema2Manifest>();
-  m->v_ = gojson::zero_value(schema2_manifest_type());
-  m->v_["schemaVersion"] = 2;
-  m->v_["mediaType"] = media_type::kDockerV2Schema2;
-  m->v_["config"] = schema2_from_descriptor(config);
-  Json ls = Json::array();
-  for (const Descriptor& d : layers) ls.push_back(schema2_from_descriptor(d));
-  m->v_["layers"] = std::move(ls);
+  m->v_ = manifest_from_components(schema2_manifest_type(), media_type::kDockerV2Schema2, config, layers,
+                                   schema2_from_descriptor);
   m->modified_ = true;
   return m;
 }
@@ -125,11 +116,7 @@ std::vector<LayerInfo> Schema2Manifest::layer_infos() const {
 
 void Schema2Manifest::update_layer_infos(const std::vector<Descriptor>& layers) {
   const Json& old = v_.at("layers");
-  size_t count = old.is_array() ? old.size() : 0;
-  if (count != layers.size()) {
-    throw Error("Error preparing updated manifest: layer count changed from " + std::to_string(count) + " to " +
-                std::to_string(layers.size()));
-  }
+  check_layer_count(old, layers.size());
   Json fresh = Json::array();
   for (size_t i = 0; i < layers.size(); ++i) {
     const Descriptor& d = layers[i];

@@ -8,10 +8,13 @@
 #include <cerrno>
 #include <sstream>
 
+#include "image/manifest/list.h"
 #include "image/manifest/media_types.h"
 #include "io/digest.h"
 #include "io/fs.h"
 #include "util/error.h"
+#include "util/go_base64.h"
+#include "util/go_quote.h"
 #include "util/gojson.h"
 
 namespace ferry::oci {
@@ -162,59 +165,6 @@ struct Decoder {
   IndexEntry entry(const Json& j, const std::string& field) const;
 };
 
-// encoding/json stores []byte as standard padded base64; decoding ignores
-// \r and \n like Go's base64.StdEncoding.
-std::string base64_decode(std::string_view in, const Decoder& d, const std::string& field) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string clean;
-  for (char c : in)
-    if (c != '\r' && c != '\n') clean.push_back(c);
-  if (clean.size() % 4 != 0)
-    d.fail(field, "illegal base64 data (length " + std::to_string(clean.size()) + ")");
-  std::string out;
-  for (size_t i = 0; i < clean.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = clean[i + k];
-      if (c == '=' && i + 4 == clean.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad > 0 || (v[k] = value(c)) < 0)
-        d.fail(field, "illegal base64 data at input byte " + std::to_string(i + k));
-    }
-    uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out.push_back(static_cast<char>(n >> 16));
-    if (pad < 2) out.push_back(static_cast<char>((n >> 8) & 0xff));
-    if (pad < 1) out.push_back(static_cast<char>(n & 0xff));
-  }
-  return out;
-}
-
-std::string base64_encode(std::string_view in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(in[i]) << 16;
-    if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back(i + 2 < in.size() ? kAlphabet[n & 63] : '=');
-  }
-  return out;
-}
-
 IndexEntry Decoder::entry(const Json& j, const std::string& field) const {
   if (!j.is_object()) wrong_type(field, "an object", j);
   IndexEntry e;
@@ -225,7 +175,11 @@ IndexEntry Decoder::entry(const Json& j, const std::string& field) const {
   e.desc.annotations = str_map(j, "annotations", field + ".annotations");
   if (const Json* data = member(j, "data")) {
     if (!data->is_string()) wrong_type(field + ".data", "a string", *data);
-    e.data = base64_decode(data->get<std::string>(), *this, field + ".data");
+    try {
+      e.data = go_base64_decode(data->get<std::string>());
+    } catch (const Error& err) {
+      fail(field + ".data", err.what());
+    }
   }
   if (const Json* p = member(j, "platform")) e.desc.platform = platform(*p, field + ".platform");
   e.desc.artifact_type = str(j, "artifactType", field + ".artifactType");
@@ -244,7 +198,7 @@ Json entry_json(const IndexEntry& e) {
     for (const auto& [k, v] : e.desc.annotations) a[k] = v;  // std::map: Go's sorted keys
     j["annotations"] = std::move(a);
   }
-  if (!e.data.empty()) j["data"] = base64_encode(e.data);
+  if (!e.data.empty()) j["data"] = go_base64_encode(e.data);
   if (e.desc.platform) {
     const manifest::Platform& p = *e.desc.platform;
     Json pj = Json::object();
@@ -262,7 +216,6 @@ Json entry_json(const IndexEntry& e) {
 bool is_image_manifest(const std::string& t) {
   return t == mt::kOciManifest || t == mt::kDockerV2Schema2;
 }
-bool is_index(const std::string& t) { return t == mt::kOciIndex || t == mt::kDockerV2List; }
 
 struct BlobWalker {
   const LayoutPaths& paths;
@@ -273,11 +226,11 @@ struct BlobWalker {
     const std::string& digest = e.desc.digest;
     std::string path = paths.blob_path(digest);  // validates before touching the disk
     out.insert(digest);
-    if (!is_image_manifest(e.desc.media_type) && !is_index(e.desc.media_type))
+    if (!is_image_manifest(e.desc.media_type) && !manifest::is_list_mime(e.desc.media_type))
       throw Error("unsupported mediaType in index: " + go_quote(e.desc.media_type));
     if (!expanded.insert(digest).second) return;
     std::string bytes = read_file(path, kMaxManifestBytes);
-    if (is_index(e.desc.media_type)) {
+    if (manifest::is_list_mime(e.desc.media_type)) {
       if (depth >= kMaxIndexNesting)
         throw Error("index " + digest + " is nested deeper than " +
                     std::to_string(kMaxIndexNesting) + " levels");
@@ -347,68 +300,6 @@ std::string join_path(std::string_view a, std::string_view b) {
   return clean_path(s);
 }
 
-std::string go_quote(std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      switch (c) {
-        case '"': out += "\\\""; continue;
-        case '\\': out += "\\\\"; continue;
-        case '\a': out += "\\a"; continue;
-        case '\b': out += "\\b"; continue;
-        case '\f': out += "\\f"; continue;
-        case '\n': out += "\\n"; continue;
-        case '\r': out += "\\r"; continue;
-        case '\t': out += "\\t"; continue;
-        case '\v': out += "\\v"; continue;
-        default: break;
-      }
-      if (c < 0x20 || c == 0x7f) {
-        out += "\\x";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      } else {
-        out += static_cast<char>(c);
-      }
-      continue;
-    }
-    // Multi-byte UTF-8: copy valid sequences, escape stray bytes as Go does.
-    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    uint32_t cp = len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-    for (int k = 1; ok && k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) ok = false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (ok) {
-      static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= kMin[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-    }
-    if (!ok) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-      ++i;
-      continue;
-    }
-    if (cp < 0xa0) {  // C1 controls are not printable
-      out += "\\u00";
-      out += kHex[cp >> 4];
-      out += kHex[cp & 15];
-    } else {
-      out.append(s.substr(i, len));
-    }
-    i += len;
-  }
-  out += '"';
-  return out;
-}
-
 LayoutPaths::LayoutPaths(std::string dir, std::string shared_blob_dir)
     : dir_(std::move(dir)), shared_(std::move(shared_blob_dir)) {}
 
@@ -467,7 +358,7 @@ size_t select_entry(const Index& index, const std::string& image, int source_ind
     const manifest::Descriptor& d = index.manifests[i].desc;
     auto it = d.annotations.find(kRefNameAnnotation);
     if (it == d.annotations.end() || it->second != image) continue;
-    if (is_image_manifest(d.media_type) || is_index(d.media_type)) return i;
+    if (is_image_manifest(d.media_type) || manifest::is_list_mime(d.media_type)) return i;
     unsupported.push_back(d.media_type);
   }
   if (!unsupported.empty()) {

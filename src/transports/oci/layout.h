@@ -60,9 +60,6 @@ std::string serialize_index(const Index& index);
 // Go's filepath.Join: joined and lexically cleaned ("a/./b/" -> "a/b").
 std::string join_path(std::string_view a, std::string_view b);
 
-// Go's strconv.Quote, for error messages that quote user data.
-std::string go_quote(std::string_view s);
-
 // Where the files of one layout live.
 class LayoutPaths {
  public:

@@ -18,6 +18,7 @@
 #include "transports/oci/oci_reference.h"
 #include "transports/oci/oci_source.h"
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry::oci_archive {
 
@@ -58,14 +59,14 @@ class OciArchiveSource : public ImageSource {
     struct stat st;
     if (::stat(ref.resolved_file().c_str(), &st) != 0) {
       if (errno == ENOENT)
-        throw Error("archive file not found: " + oci::go_quote(ref.resolved_file()));
+        throw Error("archive file not found: " + go_quote(ref.resolved_file()));
       throw path_error("open", ref.resolved_file(), errno);
     }
     tmp_ = make_temp(ctx);
     try {
       extract_tar(ref.resolved_file(), tmp_->path(), extract_limit(st.st_size));
     } catch (const Error& e) {
-      rethrow_with_context("untarring file " + oci::go_quote(tmp_->path()), e);
+      rethrow_with_context("untarring file " + go_quote(tmp_->path()), e);
     }
     oci::OciReference layout(tmp_->path(), tmp_->path(), ref.image(), ref.source_index());
     inner_ = std::make_unique<oci::OciSource>(layout, layout_context(ctx));
@@ -105,7 +106,7 @@ class SiblingTempFile {
       int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
       if (fd < 0) {
         if (errno == EEXIST) continue;
-        throw Error("creating tar file " + oci::go_quote(target) + ": " +
+        throw Error("creating tar file " + go_quote(target) + ": " +
                     path_error("open", candidate, errno).what());
       }
       if (keep_mode) (void)::fchmod(fd, st.st_mode & 07777);
@@ -113,7 +114,7 @@ class SiblingTempFile {
       path_ = candidate;
       return;
     }
-    throw Error("creating tar file " + oci::go_quote(target) + ": no free temporary name in " +
+    throw Error("creating tar file " + go_quote(target) + ": no free temporary name in " +
                 dir);
   }
   ~SiblingTempFile() {
@@ -178,14 +179,14 @@ class OciArchiveDestination : public ImageDestination {
     try {
       inner_->commit();
     } catch (const Error& e) {
-      rethrow_with_context("storing image " + oci::go_quote(ref_.image()), e);
+      rethrow_with_context("storing image " + go_quote(ref_.image()), e);
     }
     const std::string& target = ref_.resolved_file();
     SiblingTempFile out(target);
     tar_layout(tmp_->path(), out.path());
     fsync_file(out.path());
     if (::rename(out.path().c_str(), target.c_str()) != 0)
-      throw Error("creating tar file " + oci::go_quote(target) + ": " +
+      throw Error("creating tar file " + go_quote(target) + ": " +
                   path_error("rename", out.path(), errno).what());
     out.release();
   }
