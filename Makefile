@@ -1,7 +1,8 @@
 # The README's two commands: `make demo` and `make test`. Everything else is
 # CMake + Ninja underneath; this file only wires the steps together.
 BUILD ?= build
-# The test suite runs against an AddressSanitizer + UBSan build, so every
+# The test suite runs against an AddressSanitizer + UBSan build with warnings
+# as errors (what CI runs is exactly `make test`), so every
 # unit and system test doubles as a memory-safety check.
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
@@ -26,7 +27,7 @@ demo: deps $(BUILD)/build.ninja
 	@scripts/demo.sh $(BUILD)/ferry
 
 $(TEST_BUILD)/build.ninja:
-	cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_SANITIZE=ON -DFERRY_WERROR=ON $(CMAKE_FLAGS)
 
 test-build: deps $(TEST_BUILD)/build.ninja
 	ninja -C $(TEST_BUILD) -j $(JOBS)
