@@ -25,7 +25,8 @@ namespace {
 // future-format SQLite file under this name is recognised and replaced
 // rather than misread.
 constexpr int kApplicationId = 0x46525931;
-constexpr int kSchemaVersion = 1;
+// 2 added `conversions`; a version-1 file is upgraded in place.
+constexpr int kSchemaVersion = 2;
 // Concurrent ferry processes hold the write lock for one short transaction;
 // waiting this long only matters on a badly stalled disk.
 constexpr int kBusyTimeoutMs = 10000;
@@ -33,6 +34,14 @@ constexpr int kBusyTimeoutMs = 10000;
 // huge rows then fails with SQLITE_TOOBIG instead of being read into memory.
 constexpr int kMaxRowLength = 64 * 1024;
 constexpr int kLockAttempts = 1000;  // × 10 ms
+
+// result_digest is source_digest's content, converted by ferry itself to
+// compressor. Known by construction, so unlike an uncompressed digest it
+// needs no hashing of the uncompressed stream to be trusted.
+const char* const kCreateConversions =
+    "CREATE TABLE conversions ("
+    " source_digest TEXT NOT NULL, compressor TEXT NOT NULL, result_digest TEXT NOT NULL,"
+    " PRIMARY KEY (source_digest, compressor, result_digest))";
 
 const char* const kSchema[] = {
     "CREATE TABLE uncompressed_digests ("
@@ -46,6 +55,7 @@ const char* const kSchema[] = {
     " transport TEXT NOT NULL, scope TEXT NOT NULL, digest TEXT NOT NULL,"
     " location TEXT NOT NULL, last_seen INTEGER NOT NULL,"
     " PRIMARY KEY (transport, scope, digest, location))",
+    kCreateConversions,
 };
 
 const char* const kInsertUncompressed =
@@ -71,6 +81,12 @@ const char* const kSelectVariantsInScope =
     " JOIN known_locations k ON k.digest = u.any_digest AND k.transport = ?3 AND k.scope = ?4"
     " WHERE u.uncompressed_digest = ?1 AND c.compressor = ?2"
     " GROUP BY u.any_digest ORDER BY max(k.last_seen) DESC, u.any_digest LIMIT ?5";
+const char* const kInsertConversion =
+    "INSERT INTO conversions (source_digest, compressor, result_digest) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT DO NOTHING";
+const char* const kSelectConversions =
+    "SELECT result_digest FROM conversions WHERE source_digest = ?1 AND compressor = ?2"
+    " ORDER BY rowid DESC LIMIT ?3";
 const char* const kSelectVariants =
     "SELECT u.any_digest FROM uncompressed_digests u"
     " JOIN digest_compressors c ON c.digest = u.any_digest"
@@ -81,7 +97,8 @@ const char* const kSelectVariants =
 // this code uses.
 const char* const kAllStatements[] = {kInsertUncompressed, kSelectUncompressed, kInsertCompressor,
                                       kSelectCompressor,   kInsertLocation,     kSelectLocations,
-                                      kSelectVariantsInScope, kSelectVariants};
+                                      kSelectVariantsInScope, kSelectVariants, kInsertConversion,
+                                      kSelectConversions};
 
 // Stored compressor names (containers/image's, "uncompressed" included).
 const char* compressor_name(Compression c) {
@@ -197,6 +214,21 @@ std::optional<int64_t> query_int(sqlite3* db, const char* sql, int* rc) {
   return s.column_int(0);
 }
 
+bool upgrade_from_v1(sqlite3* db) {
+  if (!exec_sql(db, "BEGIN IMMEDIATE")) return false;
+  // Another process may have upgraded it between our check and the lock.
+  int rc = SQLITE_OK;
+  auto version = query_int(db, "PRAGMA user_version", &rc);
+  bool ok = version.has_value();
+  if (ok && *version == 1) {
+    ok = exec_sql(db, kCreateConversions) &&
+         exec_sql(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  }
+  ok = ok && exec_sql(db, "COMMIT");
+  if (!ok) exec_sql(db, "ROLLBACK");
+  return ok;
+}
+
 // Opens (creating if new) and validates the file at path. *why explains a
 // failure for the debug log.
 Opened open_file(const std::string& path, sqlite3** out, std::string* why) {
@@ -235,6 +267,11 @@ Opened open_file(const std::string& path, sqlite3** out, std::string* why) {
     if (!create_schema(db)) {
       int code = sqlite3_errcode(db);
       return fail(classify(code), code, "creating the schema");
+    }
+  } else if (*app == kApplicationId && *version == 1) {
+    if (!upgrade_from_v1(db)) {
+      int code = sqlite3_errcode(db);
+      return fail(classify(code), code, "upgrading the schema");
     }
   } else if (*app != kApplicationId || *version != kSchemaVersion) {
     *why = "not a ferry blob-info cache (application_id " + std::to_string(*app) + ", user_version " +
@@ -449,6 +486,26 @@ std::vector<std::string> BlobInfoCache::variants(const std::string& uncompressed
     s.text(1, uncompressed).text(2, compressor_name(c)).text(3, transport).text(4, scope).integer(5, n);
     while (s.step() == SQLITE_ROW) out.push_back(s.column_text(0));
   }
+  return out;
+}
+
+void BlobInfoCache::record_conversion(const std::string& source_digest, Compression c,
+                                      const std::string& result_digest) {
+  if (!db_ || source_digest.empty() || result_digest.empty() || source_digest == result_digest) return;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  Stmt s(db_, kInsertConversion);
+  if (s.text(1, source_digest).text(2, compressor_name(c)).text(3, result_digest).step() != SQLITE_DONE)
+    note_failure("recording a conversion");
+}
+
+std::vector<std::string> BlobInfoCache::conversions(const std::string& source_digest, Compression c,
+                                                    size_t limit) {
+  std::vector<std::string> out;
+  if (!db_ || source_digest.empty() || limit == 0) return out;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  Stmt s(db_, kSelectConversions);
+  s.text(1, source_digest).text(2, compressor_name(c)).integer(3, static_cast<int64_t>(std::min<size_t>(limit, 1000)));
+  while (s.step() == SQLITE_ROW) out.push_back(s.column_text(0));
   return out;
 }
 

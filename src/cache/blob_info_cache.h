@@ -3,8 +3,9 @@
 // a recompression.
 //
 // It records which compressed digest has which uncompressed digest, which
-// compression each digest uses, and where (transport, scope = registry host,
-// location = repository) each blob was last seen. containers/image keeps the
+// blob ferry converted into which, which compression each digest uses, and
+// where (transport, scope = registry host, location = repository) each blob
+// was last seen. containers/image keeps the
 // same facts; ferry keeps them in a file of its own
 // (ferry-blob-info-cache-v1.sqlite) in the directory containers/image uses,
 // so skopeo's cache is never touched.
@@ -80,6 +81,13 @@ class BlobInfoCache {
   std::vector<std::string> variants(const std::string& uncompressed, Compression c,
                                     const std::string& transport, const std::string& scope,
                                     size_t limit);
+
+  // result_digest is source_digest's content converted (by this program)
+  // to compression c: a recompression to repeat never, and one that needs
+  // no uncompressed digest, which would cost hashing the whole stream.
+  void record_conversion(const std::string& source_digest, Compression c, const std::string& result_digest);
+  // Results recorded for source_digest and c, most recent first.
+  std::vector<std::string> conversions(const std::string& source_digest, Compression c, size_t limit);
 
   // Groups the records made through it into one transaction (one lock
   // round, one commit); without it each record commits alone.

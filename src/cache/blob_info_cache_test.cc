@@ -239,10 +239,43 @@ TEST_F(BlobInfoCacheTest, OwnIdWithWrongTablesIsReplaced) {
 
 TEST_F(BlobInfoCacheTest, FutureVersionIsReplacedNotMisread) {
   { open()->record_uncompressed(kG, kU); }
-  raw_sql(db_path(), "PRAGMA user_version = 2;");
+  raw_sql(db_path(), "PRAGMA user_version = 3;");
   auto c = open();
   ASSERT_TRUE(c->persistent());
   EXPECT_EQ(c->uncompressed_digest(kG), "");
+}
+
+TEST_F(BlobInfoCacheTest, ConversionsBySourceAndCompression) {
+  {
+    auto c = open();
+    c->record_conversion(kG, Compression::Zstd, kZ);
+    c->record_conversion(kG, Compression::Zstd, kZ);  // once only
+    c->record_conversion(kG, Compression::Zstd, kU);  // another level: newer first
+    c->record_conversion(kG, Compression::Gzip, kG);  // to itself: no news
+  }
+  auto c = open();
+  EXPECT_EQ(c->conversions(kG, Compression::Zstd, 5), (std::vector<std::string>{kU, kZ}));
+  EXPECT_EQ(c->conversions(kG, Compression::Zstd, 1), std::vector<std::string>{kU});
+  EXPECT_TRUE(c->conversions(kG, Compression::Gzip, 5).empty());
+  EXPECT_TRUE(c->conversions(kZ, Compression::Zstd, 5).empty());
+}
+
+TEST_F(BlobInfoCacheTest, VersionOneFileIsUpgradedKeepingItsFacts) {
+  // The schema session-2 ferry wrote: everything but `conversions`.
+  raw_sql(db_path(),
+          "PRAGMA application_id = 1179801905; PRAGMA user_version = 1;"
+          "CREATE TABLE uncompressed_digests (any_digest TEXT PRIMARY KEY NOT NULL,"
+          " uncompressed_digest TEXT NOT NULL);"
+          "CREATE INDEX uncompressed_digests_by_value ON uncompressed_digests (uncompressed_digest);"
+          "CREATE TABLE digest_compressors (digest TEXT PRIMARY KEY NOT NULL, compressor TEXT NOT NULL);"
+          "CREATE TABLE known_locations (transport TEXT NOT NULL, scope TEXT NOT NULL, digest TEXT NOT NULL,"
+          " location TEXT NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (transport, scope, digest, location));"
+          "INSERT INTO uncompressed_digests VALUES ('" + kG + "', '" + kU + "');");
+  auto c = open();
+  ASSERT_TRUE(c->persistent());
+  EXPECT_EQ(c->uncompressed_digest(kG), kU);
+  c->record_conversion(kG, Compression::Zstd, kZ);
+  EXPECT_EQ(c->conversions(kG, Compression::Zstd, 5), std::vector<std::string>{kZ});
 }
 
 TEST_F(BlobInfoCacheTest, HostileRowsAreIgnored) {

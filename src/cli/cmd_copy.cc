@@ -96,6 +96,7 @@ class CopyCommand : public Command {
     opts.remove_signatures = remove_signatures;
     opts.preserve_digests = preserve_digests;
     opts.parallel_copies = static_cast<unsigned>(parallel_copies);
+    opts.precompute_digests = dest_.precompute_digests;
     opts.report = quiet ? nullptr : stdout;
     if (!dest_.compress_format.empty()) {
       if (dest_.compress_format == "zstd:chunked")

@@ -133,6 +133,11 @@ class ImageDestination {
   // digest and size actually stored. Must verify blob.digest when given.
   virtual manifest::Descriptor put_blob(Reader& stream, const manifest::Descriptor& blob,
                                         bool is_config) = 0;
+  // The engine has decided to put_blob a blob it is about to start reading
+  // from the source: work the destination needs per upload (a registry's
+  // upload session) can start now, overlapping the source's first bytes.
+  // Each call is followed by one put_blob unless the copy fails.
+  virtual void prepare_put_blob() {}
 
   // instance_digest empty = the top-level manifest.
   virtual void put_manifest(const std::string& bytes, const std::string& mime_type,

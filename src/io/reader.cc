@@ -127,6 +127,12 @@ struct DigestVerifyingReader::Impl {
     failure = msg;
     throw Error(msg);
   }
+  // Compares the digest of everything read; afterwards read() returns 0.
+  void verify() {
+    const std::string actual = algorithm + ":" + final_hex(ctx.get());
+    if (actual != digest) fail("Digest did not match, expected " + digest + ", got " + actual);
+    done = true;
+  }
 };
 
 DigestVerifyingReader::DigestVerifyingReader(std::unique_ptr<Reader> inner, std::string digest,
@@ -175,15 +181,30 @@ size_t DigestVerifyingReader::read(uint8_t* buf, size_t n) {
            ", got at least " + std::to_string(s.total));
   if (got > 0) {
     update(s.ctx.get(), buf, got);
+    // At the declared size the verdict comes now, before these last bytes
+    // are handed on: a consumer that stops at the size it was told (curl
+    // sending a body of known length) would otherwise never ask again, and
+    // a corrupt blob's final bytes would already be on their way.
+    if (s.size >= 0 && s.total == s.size) {
+      uint8_t probe;
+      size_t more;
+      try {
+        more = s.inner->read(&probe, 1);
+      } catch (const Error& e) {
+        s.failure = e.what();
+        throw;
+      }
+      if (more > 0)
+        s.fail("Size mismatch when copying " + s.digest + ", expected " + std::to_string(s.size) +
+               ", got at least " + std::to_string(s.total + 1));
+      s.verify();
+    }
     return got;
   }
   if (s.size >= 0 && s.total != s.size)
     s.fail("Size mismatch when copying " + s.digest + ", expected " + std::to_string(s.size) +
            ", got " + std::to_string(s.total));
-  const std::string actual = s.algorithm + ":" + final_hex(s.ctx.get());
-  if (actual != s.digest)
-    s.fail("Digest did not match, expected " + s.digest + ", got " + actual);
-  s.done = true;
+  s.verify();
   return 0;
 }
 

@@ -123,14 +123,33 @@ TEST(DigestVerifyingReader, AcceptsMatchingContent) {
 }
 
 TEST(DigestVerifyingReader, DigestMismatchFailsAtEndAndStaysFailed) {
-  DigestVerifyingReader v(std::make_unique<StringReader>("abd"), kAbcSha256, 3);
-  uint8_t buf[8];
-  EXPECT_EQ(v.read(buf, 8), 3u);
   const std::string want = std::string("Digest did not match, expected ") + kAbcSha256 +
                            ", got sha256:"
                            "a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9";
+  // Unknown size: the verdict comes at EOF.
+  DigestVerifyingReader v(std::make_unique<StringReader>("abd"), kAbcSha256, -1);
+  uint8_t buf[8];
+  EXPECT_EQ(v.read(buf, 8), 3u);
   EXPECT_EQ(error_of([&] { v.read(buf, 8); }), want);
   EXPECT_EQ(error_of([&] { v.read(buf, 8); }), want);
+}
+
+TEST(DigestVerifyingReader, KnownSizeFailsBeforeHandingOnTheLastBytes) {
+  // A consumer that stops at the declared size (curl sending a body of
+  // known length) must not receive the end of a corrupt blob.
+  const std::string want = std::string("Digest did not match, expected ") + kAbcSha256 +
+                           ", got sha256:"
+                           "a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9";
+  DigestVerifyingReader v(std::make_unique<TrickleReader>("abd", 2), kAbcSha256, 3);
+  uint8_t buf[8];
+  EXPECT_EQ(v.read(buf, 8), 2u);
+  EXPECT_EQ(error_of([&] { v.read(buf, 8); }), want);
+  EXPECT_EQ(error_of([&] { v.read(buf, 8); }), want);
+  // The right content is verified as its last byte arrives.
+  DigestVerifyingReader ok(std::make_unique<TrickleReader>("abc", 2), kAbcSha256, 3);
+  EXPECT_EQ(ok.read(buf, 8), 2u);
+  EXPECT_EQ(ok.read(buf, 8), 1u);
+  EXPECT_EQ(ok.read(buf, 8), 0u);
 }
 
 TEST(DigestVerifyingReader, ShortContent) {

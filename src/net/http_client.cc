@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "io/fs.h"
+#include "net/header_tokens.h"
 #include "net/net_error.h"
 #include "util/error.h"
 
@@ -22,13 +23,18 @@ namespace ferry::net {
 
 namespace {
 
-// Response body bytes buffered per stream before the transfer is paused;
-// allocated only when a reader falls behind (most bytes go straight into
-// the reader's buffer).
-constexpr size_t kStreamBuffer = 512 << 10;
 // curl's own receive/send buffers: large enough for few syscalls, small
 // enough that six parallel transfers stay within a few MiB.
 constexpr long kCurlBuffer = 128 * 1024;
+// The receive buffer of a request that uploads: its answer is a few
+// headers, so curl's minimum will do (saves 112 KiB per parallel upload).
+constexpr long kCurlSmallBuffer = 16 * 1024;
+// Response body bytes buffered per stream before the transfer is paused;
+// allocated only when a reader falls behind (most bytes go straight into
+// the reader's buffer). curl hands over at most kCurlBuffer at a time and
+// a stream holding data pauses before taking more, so one chunk is enough:
+// at 512 KiB the six streams of a copy held 3 MiB that bought no speed.
+constexpr size_t kStreamBuffer = kCurlBuffer;
 // All header lines of one request (redirects and 1xx responses included).
 // Below curl's own 300 KiB per-response limit, so this clearer error wins.
 constexpr size_t kMaxHeaderBytes = 256 * 1024;
@@ -39,24 +45,11 @@ constexpr size_t kMaxCaBytes = 16 << 20;
 
 void init_curl_once() {
   // curl_global_init is not thread-safe; a function-local static is.
+  // (OpenSSL's error strings, ~0.4 MiB, stay loaded: the TLS error
+  // classification reads their text, e.g. "wrong version number".)
   static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (rc != CURLE_OK)
     throw Error(std::string("initializing libcurl: ") + curl_easy_strerror(rc));
-}
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
 }
 
 std::string_view trim_ows(std::string_view s) {
@@ -81,7 +74,7 @@ UrlView split_url(std::string_view url) {
   const size_t sep = url.find("://");
   std::string_view rest = url;
   if (sep != std::string_view::npos && url.substr(0, sep).find_first_of("/?#") == std::string_view::npos) {
-    u.scheme = lower(url.substr(0, sep));
+    u.scheme = ascii_lower(url.substr(0, sep));
     rest = url.substr(sep + 3);
   }
   const size_t auth_end = rest.find_first_of("/?#");
@@ -113,7 +106,7 @@ std::string redact_url(std::string_view url) {
 
 // Go's url.Error spells the operation "Get", "Put", ...
 std::string go_method(std::string_view method) {
-  std::string out = lower(method);
+  std::string out = ascii_lower(method);
   if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
   return out;
 }
@@ -293,6 +286,7 @@ class CurlStream final : public ResponseStream {
     if ((method_ == "GET" || method_ == "HEAD") && (req.body_stream || !req.body.empty()))
       throw Error("HTTP " + method_ + " request to " + redact_url(req.url) + " cannot have a body");
     url_ = req.url;
+    cancel_ = req.cancel;
     h_ = pool_->take();
     try {
       configure(opts, req);
@@ -401,7 +395,8 @@ class CurlStream final : public ResponseStream {
     curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
     // A proxy's CONNECT response is not the server's response.
     curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, kCurlBuffer);
+    const bool uploads = req.body_stream != nullptr;
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, uploads ? kCurlSmallBuffer : kCurlBuffer);
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, kCurlBuffer);
     // CURLOPT_ACCEPT_ENCODING stays unset: blobs must arrive byte-exact,
     // and their digests are over the bytes as stored.
@@ -423,7 +418,7 @@ class CurlStream final : public ResponseStream {
   // HTTP_PROXY outside CGI. NO_PROXY is still applied by curl to a proxy set
   // this way.
   void configure_proxy(const Request& req) {
-    if (!iequals(std::string_view(req.url).substr(0, 7), "http://")) return;
+    if (!ascii_iequals(std::string_view(req.url).substr(0, 7), "http://")) return;
     const char* lower_env = std::getenv("http_proxy");
     const char* upper_env = std::getenv("HTTP_PROXY");
     if ((lower_env && *lower_env) || !upper_env || !*upper_env || std::getenv("REQUEST_METHOD")) return;
@@ -493,9 +488,9 @@ class CurlStream final : public ResponseStream {
       // The value may be a credential: name the header, never the value.
       if (!valid_header_name(name)) throw Error("invalid HTTP header name \"" + name + "\"");
       if (!valid_header_value(value)) throw Error("invalid value for HTTP header " + name);
-      has_accept |= iequals(name, "accept");
-      has_content_type |= iequals(name, "content-type");
-      has_expect |= iequals(name, "expect");
+      has_accept |= ascii_iequals(name, "accept");
+      has_content_type |= ascii_iequals(name, "content-type");
+      has_expect |= ascii_iequals(name, "expect");
       // "Name:" would tell curl to drop the header; "Name;" sends it empty.
       add_header(value.empty() ? name + ";" : name + ": " + value);
     }
@@ -517,6 +512,12 @@ class CurlStream final : public ResponseStream {
   // One round of work: let curl move data, collect completion, and wait for
   // the sockets if nothing came of it.
   void step() {
+    if (cancel_ && cancel_->load()) {
+      done_ = true;
+      result_ = CURLE_ABORTED_BY_CALLBACK;
+      std::snprintf(errbuf_, sizeof errbuf_, "request cancelled");
+      return;
+    }
     int running = 0;
     CURLMcode mc = curl_multi_perform(h_.multi, &running);
     if (mc != CURLM_OK) {
@@ -533,7 +534,9 @@ class CurlStream final : public ResponseStream {
       }
     }
     if (done_ || buffered() > 0 || (final_headers_ && !headers_fixed_)) return;
-    curl_multi_poll(h_.multi, nullptr, 0, 1000, nullptr);
+    // A cancellable request looks at its flag often; others sleep until
+    // their sockets wake them.
+    curl_multi_poll(h_.multi, nullptr, 0, cancel_ ? 50 : 1000, nullptr);
   }
 
   // Throws the error for a failed transfer. Before the response headers the
@@ -740,7 +743,7 @@ class CurlStream final : public ResponseStream {
     }
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return n;
-    std::string name = lower(trim_ows(line.substr(0, colon)));
+    std::string name = ascii_lower(trim_ows(line.substr(0, colon)));
     if (name == "location") self->has_location_ = true;
     self->resp_.headers.emplace_back(std::move(name), std::string(trim_ows(line.substr(colon + 1))));
     return n;
@@ -795,6 +798,7 @@ class CurlStream final : public ResponseStream {
   std::string url_;
   curl_slist* headers_ = nullptr;
   char errbuf_[CURL_ERROR_SIZE];
+  const std::atomic<bool>* cancel_ = nullptr;
   std::string dialed_;
 
   // Request body.
@@ -831,14 +835,14 @@ class CurlStream final : public ResponseStream {
 
 std::string Response::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
+    if (ascii_iequals(k, name)) return v;
   return "";
 }
 
 std::vector<std::string> Response::header_values(std::string_view name) const {
   std::vector<std::string> out;
   for (const auto& [k, v] : headers)
-    if (iequals(k, name)) out.push_back(v);
+    if (ascii_iequals(k, name)) out.push_back(v);
   return out;
 }
 
@@ -862,7 +866,7 @@ Response HttpClient::fetch(const Request& req, std::string* body, size_t max_bod
   std::unique_ptr<ResponseStream> s = open(req);
   const std::string too_big = "exceeded maximum allowed size of " + std::to_string(max_body) + " bytes";
   if (body) body->clear();
-  if (!iequals(req.method, "HEAD")) {
+  if (!ascii_iequals(req.method, "HEAD")) {
     // Refuse up front what is announced too large instead of reading it.
     const std::string cl = s->response().header("content-length");
     if (!cl.empty() && cl.size() <= 19 && cl.find_first_not_of("0123456789") == std::string::npos &&

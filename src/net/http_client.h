@@ -10,6 +10,7 @@
 // shows up in memory.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -48,6 +49,9 @@ struct Request {
   TlsConfig tls;
   // Range request for resuming downloads: bytes=range_start-
   int64_t range_start = -1;
+  // Set (by another thread) to give up: the transfer fails within about
+  // 50 ms with a NetworkError "request cancelled". Must outlive the stream.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {

@@ -881,6 +881,30 @@ TEST_F(HttpClientTest, StalledTransferTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
+TEST_F(HttpClientTest, CancelledRequestGivesUp) {
+  // The server never answers; only the flag can end the request before the
+  // server hangs up after 10 s (which would be a different error).
+  TestServer srv([](const SrvRequest&, Conn& c) {
+    c.wait_peer(10000);
+    c.close_after = true;
+  });
+  HttpClient client;
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = true;
+  });
+  Request req = Req{.url = srv.url("/v2/")};
+  req.cancel = &cancel;
+  try {
+    client.open(req);
+    ADD_FAILURE() << "no error";
+  } catch (const NetworkError& e) {
+    EXPECT_NE(std::string(e.what()).find("request cancelled"), std::string::npos) << e.what();
+  }
+  canceller.join();
+}
+
 TEST_F(HttpClientTest, HugeResponseHeadersAreRefused) {
   TestServer srv([](const SrvRequest&, Conn& c) {
     std::string head = "HTTP/1.1 200 OK\r\n";

@@ -2,35 +2,12 @@
 
 #include <string_view>
 
+#include "net/header_tokens.h"
 #include "util/error.h"
 
 namespace ferry::net {
 
 namespace {
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // rel may list several relation types separated by whitespace.
 bool rel_has_next(std::string_view rel) {
@@ -39,7 +16,7 @@ bool rel_has_next(std::string_view rel) {
     while (i < rel.size() && is_ows(rel[i])) i++;
     size_t j = i;
     while (j < rel.size() && !is_ows(rel[j])) j++;
-    if (j > i && iequals(rel.substr(i, j - i), "next")) return true;
+    if (j > i && ascii_iequals(rel.substr(i, j - i), "next")) return true;
     i = j;
   }
   return false;
@@ -114,25 +91,13 @@ class LinkParser {
         skip_ows();
         if (!value_at(value)) return false;
       }
-      if (!rel && iequals(name, "rel")) rel = std::move(value);
+      if (!rel && ascii_iequals(name, "rel")) rel = std::move(value);
     }
   }
 
   bool value_at(std::string& out) {
     if (at_end()) return false;
-    if (peek() == '"') {
-      pos_++;
-      while (!at_end()) {
-        char c = s_[pos_++];
-        if (c == '"') return true;
-        if (c == '\\') {
-          if (at_end()) return false;
-          c = s_[pos_++];
-        }
-        out.push_back(c);
-      }
-      return false;
-    }
+    if (peek() == '"') return read_quoted_string(s_, pos_, out);
     const size_t b = pos_;
     while (!at_end() && peek() != ',' && peek() != ';' && peek() != '"' && !is_ows(peek())) pos_++;
     out.assign(s_.substr(b, pos_ - b));

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <ctime>
+#include <future>
 #include <thread>
 
 #include "net/link_header.h"
@@ -272,10 +273,11 @@ std::string RegistryClient::url_for(const std::string& target) {
   return resolve_url(base + "/v2/", target);
 }
 
-void RegistryClient::ping_scheme(const std::string& scheme) {
+RegistryClient::Ping RegistryClient::ping_scheme(const std::string& scheme) {
   Request req;
   req.url = scheme + "://" + cfg_.api_host + "/v2/";
   req.tls = cfg_.tls;
+  req.cancel = &closing_;
   std::chrono::milliseconds delay = kInitialDelay;
   for (int attempt = 1;; ++attempt) {
     std::string body;
@@ -290,14 +292,13 @@ void RegistryClient::ping_scheme(const std::string& scheme) {
       RegistryHttpFailure f = failure_of(r, body);
       throw RegistryError(f.text(), f);
     }
+    Ping p{scheme, {}};
     try {
-      challenges_ = parse_www_authenticate(r.header_values("www-authenticate"));
+      p.challenges = parse_www_authenticate(r.header_values("www-authenticate"));
     } catch (const Error&) {
-      challenges_.clear();
+      p.challenges.clear();
     }
-    scheme_ = scheme;
-    pinged_ = true;
-    return;
+    return p;
   }
 }
 
@@ -310,18 +311,51 @@ void RegistryClient::ensure_pinged() {
     if (auto* re = dynamic_cast<const RegistryError*>(&e)) throw RegistryError(msg, re->failure());
     throw Error(msg, e.exit_code());
   };
-  try {
-    ping_scheme("https");
-  } catch (const Error& e) {
+  Ping p;
+  if (cfg_.tls.verify) {
+    try {
+      p = ping_scheme("https");
+    } catch (const Error& e) {
+      wrap(e);
+    }
+  } else {
     // Plain HTTP only where the user accepted unverified TLS (c/image's
     // rule): an attacker must not be able to downgrade a verified registry.
-    if (cfg_.tls.verify) wrap(e);
+    // Both schemes are tried at once rather than http after https failed:
+    // a plain-HTTP registry then costs one round trip, not three; https
+    // still wins whenever it answers.
+    auto plain = std::async(std::launch::async, [this] { return ping_scheme("http"); });
     try {
-      ping_scheme("http");
-    } catch (const Error& e2) {
-      wrap(e2);
+      p = ping_scheme("https");
+      plain.wait();
+    } catch (const Error&) {
+      try {
+        p = plain.get();
+      } catch (const Error& e2) {
+        wrap(e2);
+      }
     }
   }
+  scheme_ = std::move(p.scheme);
+  challenges_ = std::move(p.challenges);
+  pinged_ = true;
+}
+
+void RegistryClient::warm_up() {
+  if (warm_.joinable()) return;
+  warm_ = std::thread([this] {
+    try {
+      ensure_pinged();
+      authorization(std::nullopt);
+    } catch (...) {
+      // The first real request repeats what failed and reports it.
+    }
+  });
+}
+
+RegistryClient::~RegistryClient() {
+  closing_ = true;
+  if (warm_.joinable()) warm_.join();
 }
 
 std::string RegistryClient::bearer_token(const Challenge& c, const std::optional<AuthScope>& extra) {
@@ -339,6 +373,7 @@ std::string RegistryClient::bearer_token(const Challenge& c, const std::optional
 
   Request req;
   req.tls = cfg_.tls;
+  req.cancel = &closing_;
   std::string context;
   if (!creds.identity_token.empty()) {
     req.method = "POST";
@@ -386,6 +421,7 @@ Request RegistryClient::build_request(const Call& call, const std::optional<Auth
   req.body_stream = call.body_stream;
   req.body_size = call.body_size;
   req.range_start = call.range_start;
+  req.cancel = &closing_;
   req.tls = cfg_.tls;
   // Credentials only ever go to the registry itself (an upload Location may
   // point at a storage backend on another host).

@@ -13,7 +13,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <atomic>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,6 +99,20 @@ class RegistryClient {
  public:
   // http must outlive the client.
   RegistryClient(HttpClient& http, RegistryClientConfig cfg);
+  ~RegistryClient();
+  RegistryClient(const RegistryClient&) = delete;
+  RegistryClient& operator=(const RegistryClient&) = delete;
+
+  // Pings the registry and fetches the token for the base scope on a
+  // background thread, so a copy's destination is ready by the time its
+  // first layer arrives instead of costing round trips then. Failures are
+  // ignored here: the first real call repeats the step and reports them.
+  // The destructor cancels whatever is still in flight.
+  void warm_up();
+  // Makes every request in flight, and every later one, fail at once
+  // ("request cancelled"): for an owner shutting down with requests
+  // still running on other threads.
+  void cancel_pending() { closing_ = true; }
 
   struct Call {
     std::string method = "GET";
@@ -134,8 +150,12 @@ class RegistryClient {
   const RegistryClientConfig& config() const { return cfg_; }
 
  private:
+  struct Ping {
+    std::string scheme;
+    std::vector<Challenge> challenges;
+  };
   void ensure_pinged();
-  void ping_scheme(const std::string& scheme);
+  Ping ping_scheme(const std::string& scheme);
   Request build_request(const Call& call, const std::optional<AuthScope>& extra);
   std::string authorization(const std::optional<AuthScope>& extra);
   std::string bearer_token(const Challenge& c, const std::optional<AuthScope>& extra);
@@ -153,6 +173,9 @@ class RegistryClient {
     std::chrono::steady_clock::time_point expires;
   };
   std::map<std::string, CachedToken> tokens_;  // "" = the base scope alone
+
+  std::atomic<bool> closing_{false};  // cancels warm_up's requests
+  std::thread warm_;
 };
 
 }  // namespace ferry::net

@@ -2,33 +2,16 @@
 
 #include <string_view>
 
+#include "net/header_tokens.h"
 #include "util/error.h"
 
 namespace ferry::net {
 
 namespace {
 
-bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_token68_char(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 // One header value, consumed left to right. Every step either advances pos
@@ -49,13 +32,13 @@ class ValueParser {
       if (cur && param_follows()) {
         std::string value;
         if (!param_value(value)) return;
-        cur->params[lower(name)] = std::move(value);
+        cur->params[ascii_lower(name)] = std::move(value);
         if (!element_ends()) return;
         continue;
       }
       // Not a parameter of the current challenge: a new challenge begins.
       pos_ = after_name;
-      out_.push_back(Challenge{lower(name), {}, {}});
+      out_.push_back(Challenge{ascii_lower(name), {}, {}});
       cur = &out_.back();
       if (at_end() || peek() == ',') continue;
       if (!is_ows(peek())) return;  // e.g. `Bearer"x"`
@@ -81,7 +64,6 @@ class ValueParser {
   }
 
  private:
-  static bool is_ows(char c) { return c == ' ' || c == '\t'; }
   bool at_end() const { return pos_ >= s_.size(); }
   char peek() const { return s_[pos_]; }
   void skip_ows() {
@@ -108,19 +90,7 @@ class ValueParser {
   }
 
   bool param_value(std::string& out) {
-    if (peek() == '"') {
-      pos_++;
-      while (!at_end()) {
-        char c = s_[pos_++];
-        if (c == '"') return true;
-        if (c == '\\') {
-          if (at_end()) return false;
-          c = s_[pos_++];
-        }
-        out.push_back(c);
-      }
-      return false;  // unterminated
-    }
+    if (peek() == '"') return read_quoted_string(s_, pos_, out);
     // RFC 7235 wants a token here, but registries have been seen sending
     // bare URLs (realm=https://host/token); accept anything up to the next
     // separator rather than cutting the URL at ':'.

@@ -29,6 +29,10 @@ struct CopyOptions {
   std::optional<Compression> compress_format;
   int compress_level = -1;
   unsigned parallel_copies = 6;  // --image-parallel-copies (0 means 6)
+  // --dest-precompute-digests: a registry destination gets a converted
+  // layer's digest (via a temporary file in --tmpdir) before the upload,
+  // which is skipped if the registry has it. Other destinations ignore it.
+  bool precompute_digests = false;
   FILE* report = stdout;        // nullptr: --quiet
 };
 

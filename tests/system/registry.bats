@@ -230,11 +230,11 @@ count_log() {  # FILE REGEX
 
 @test "copy between two repositories of one registry mounts blobs instead of uploading them" {
   f copy -q --dest-tls-verify=false "oci:$SAMPLES/oci:latest" "docker://$PLAIN_ADDR/mount/src:v1"
-  before=$(count_log "$PLAIN_LOG" '"PATCH /v2/mount/dst/')
+  before=$(count_log "$PLAIN_LOG" '"PUT /v2/mount/dst/blobs/uploads/')
   f copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$PLAIN_ADDR/mount/src:v1" "docker://$PLAIN_ADDR/mount/dst:v1"
   # Three layers and the config: all mounted.
   [ "$(count_log "$PLAIN_LOG" '"POST /v2/mount/dst/blobs/uploads/\?from=mount%2Fsrc&mount=sha256%3A[0-9a-f]{64} HTTP/1.1" 201')" -ge 4 ]
-  [ "$(count_log "$PLAIN_LOG" '"PATCH /v2/mount/dst/')" = "$before" ]
+  [ "$(count_log "$PLAIN_LOG" '"PUT /v2/mount/dst/blobs/uploads/')" = "$before" ]
   s copy -q --src-tls-verify=false "docker://$PLAIN_ADDR/mount/dst:v1" "dir:$BATS_TEST_TMPDIR/check"
 }
 
@@ -243,19 +243,36 @@ count_log() {  # FILE REGEX
   f copy -q --src-tls-verify=false --dest-tls-verify=false --src-creds alice:alice-pw --dest-creds alice:alice-pw \
     "docker://$TOK_ADDR/m/src:v1" "docker://$TOK_ADDR/m/dst:v1"
   grep 'repository:m/dst:pull,push' "$TOK_TOKEN_LOG" | grep -q 'repository:m/src:pull'
-  [ "$(count_log "$TOK_LOG" '"PATCH /v2/m/dst/')" = 0 ]
+  [ "$(count_log "$TOK_LOG" '"PUT /v2/m/dst/blobs/uploads/')" = 0 ]
   f inspect --tls-verify=false --no-creds "docker://$TOK_ADDR/m/dst:v1" >/dev/null
 }
 
 @test "blobs already in the repository are not uploaded again" {
   f copy -q --dest-tls-verify=false "oci:$SAMPLES/oci:latest" "docker://$PLAIN_ADDR/reuse/img:v1"
-  before=$(count_log "$PLAIN_LOG" '"PATCH /v2/reuse/img/')
+  before=$(count_log "$PLAIN_LOG" '"PUT /v2/reuse/img/blobs/uploads/')
   [ "$before" -ge 4 ]
   run_f copy --dest-tls-verify=false "oci:$SAMPLES/oci:latest" "docker://$PLAIN_ADDR/reuse/img:v2"
   expect_status 0
-  [ "$(count_log "$PLAIN_LOG" '"PATCH /v2/reuse/img/')" = "$before" ]
+  [ "$(count_log "$PLAIN_LOG" '"PUT /v2/reuse/img/blobs/uploads/')" = "$before" ]
   [ "$(f inspect --tls-verify=false --format '{{.Digest}}' "docker://$PLAIN_ADDR/reuse/img:v2")" = \
     "$(f inspect --tls-verify=false --format '{{.Digest}}' "docker://$PLAIN_ADDR/reuse/img:v1")" ]
+}
+
+@test "known blobs go up in one PUT each, converted ones PATCH then PUT; no upload session is left unused" {
+  f copy -q --dest-tls-verify=false "oci:$SAMPLES/oci:latest" "docker://$PLAIN_ADDR/mono/img:v1"
+  n=$(jq '.layers | length + 1' <(f inspect --raw --tls-verify=false "docker://$PLAIN_ADDR/mono/img:v1"))
+  [ "$(count_log "$PLAIN_LOG" '"PATCH /v2/mono/img/')" = 0 ]
+  [ "$(count_log "$PLAIN_LOG" '"PUT /v2/mono/img/blobs/uploads/[^ ]*digest=sha256%3A[0-9a-f]{64} HTTP/1.1" 201')" = "$n" ]
+  [ "$(count_log "$PLAIN_LOG" '"POST /v2/mono/img/blobs/uploads/ HTTP/1.1" 202')" = "$n" ]
+  # Recompressed layers have no digest before they are written: streamed.
+  # (The config, unchanged, is mounted from mono/img.)
+  f copy -q --src-tls-verify=false --dest-tls-verify=false --dest-compress-format zstd \
+    "docker://$PLAIN_ADDR/mono/img:v1" "docker://$PLAIN_ADDR/mono/zstd:v1"
+  [ "$(count_log "$PLAIN_LOG" '"PATCH /v2/mono/zstd/blobs/uploads/')" = "$((n - 1))" ]
+  [ "$(count_log "$PLAIN_LOG" '"PUT /v2/mono/zstd/blobs/uploads/')" = "$((n - 1))" ]
+  [ "$(count_log "$PLAIN_LOG" '"POST /v2/mono/zstd/blobs/uploads/ HTTP/1.1" 202')" = "$((n - 1))" ]
+  [ "$(count_log "$PLAIN_LOG" '"POST /v2/mono/zstd/blobs/uploads/\?from=mono%2Fimg&mount=')" = 1 ]
+  s copy -q --src-tls-verify=false "docker://$PLAIN_ADDR/mono/zstd:v1" "oci:$BATS_TEST_TMPDIR/z:v1"
 }
 
 @test "registry to registry copy" {

@@ -104,6 +104,9 @@ std::string with_digest_query(const std::string& location, const std::string& di
 DockerDestination::DockerDestination(const DockerImageReference& ref, const SystemContext& ctx)
     : ref_(ref), ctx_(ctx), http_(make_http_client(ctx)) {
   client_ = make_client(*http_, ctx, ref.ref(), "pull,push");
+  // The copy reads the source's manifest and config first; meanwhile the
+  // destination's ping and push token are fetched, off the critical path.
+  client_->warm_up();
 }
 
 std::vector<std::string> DockerDestination::supported_manifest_mime_types() const {
@@ -197,19 +200,52 @@ std::optional<manifest::Descriptor> DockerDestination::try_reuse_blob_from(
   return std::nullopt;
 }
 
-manifest::Descriptor DockerDestination::put_blob(Reader& stream, const manifest::Descriptor& blob, bool is_config) {
-  (void)is_config;
-  const std::string& repo = ref_.ref().path;
-  const std::string registry = ref_.ref().domain;
+DockerDestination::~DockerDestination() {
+  // Sessions still opening (a copy that failed between prepare and put)
+  // must not hold the process: their requests are cancelled, then awaited.
+  client_->cancel_pending();
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  for (auto& f : sessions_) f.wait();
+}
 
+std::string DockerDestination::open_upload_session() {
+  const std::string& repo = ref_.ref().path;
   net::RegistryClient::Call start;
   start.method = "POST";
   start.target = upload_path(repo);
   std::string body;
   net::Response r = client_->fetch(start, &body, net::kMaxErrorBodySize);
   if (r.status != 202)
-    throw_registry_failure("initiating layer upload to " + upload_path(repo) + " in " + registry, r, body);
-  std::string location = location_of(r, client_->url_for(start.target));
+    throw_registry_failure("initiating layer upload to " + upload_path(repo) + " in " + ref_.ref().domain, r, body);
+  return location_of(r, client_->url_for(start.target));
+}
+
+void DockerDestination::prepare_put_blob() {
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  sessions_.push_back(std::async(std::launch::async, [this] { return open_upload_session(); }));
+}
+
+manifest::Descriptor DockerDestination::put_blob(Reader& stream, const manifest::Descriptor& blob, bool is_config) {
+  (void)is_config;
+  std::optional<std::future<std::string>> prepared;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    if (!sessions_.empty()) {
+      prepared.emplace(std::move(sessions_.front()));
+      sessions_.pop_front();
+    }
+  }
+  std::string location;
+  if (prepared) {
+    try {
+      location = prepared->get();
+    } catch (const Error& e) {
+      // Opened ahead, it may have failed for a reason that has passed (an
+      // expired token); the real error, if any, comes from a fresh POST.
+      cli::log_debug(std::string("Upload session opened ahead failed: ") + e.what());
+    }
+  }
+  if (location.empty()) location = open_upload_session();
 
   CountingReader counted(stream);
   std::optional<DigestingReader> digesting;
@@ -221,29 +257,39 @@ manifest::Descriptor DockerDestination::put_blob(Reader& stream, const manifest:
     validate_digest(blob.digest);
   }
 
-  net::RegistryClient::Call patch;
-  patch.method = "PATCH";
-  patch.target = location;
-  patch.headers.emplace_back("Content-Type", "application/octet-stream");
-  patch.body_stream = body_reader;
-  patch.body_size = blob.digest.empty() ? -1 : blob.size;
-  r = client_->fetch(patch, &body, net::kMaxErrorBodySize);
-  if (!success_status(r.status)) throw_registry_failure("uploading layer chunked", r, body);
-  location = location_of(r, location);
+  std::string body;
+  net::Response r;
+  const bool monolithic = !blob.digest.empty() && blob.size >= 0;
+  if (!monolithic) {
+    net::RegistryClient::Call patch;
+    patch.method = "PATCH";
+    patch.target = location;
+    patch.headers.emplace_back("Content-Type", "application/octet-stream");
+    patch.body_stream = body_reader;
+    r = client_->fetch(patch, &body, net::kMaxErrorBodySize);
+    if (!success_status(r.status)) throw_registry_failure("uploading layer chunked", r, body);
+    location = location_of(r, location);
+  }
 
   manifest::Descriptor out;
   out.media_type = blob.media_type;
   out.digest = digesting ? digesting->digest() : blob.digest;
-  out.size = counted.count();
-  if (blob.size >= 0 && !blob.digest.empty() && out.size != blob.size)
-    throw Error("uploading blob " + blob.digest + ": read " + std::to_string(out.size) + " bytes, expected " +
-                std::to_string(blob.size));
 
+  // The PUT that completes the upload; for a blob of known digest and size
+  // it carries the bytes itself, saving the PATCH's round trip.
   net::RegistryClient::Call put;
   put.method = "PUT";
   put.target = with_digest_query(location, out.digest);
   put.headers.emplace_back("Content-Type", "application/octet-stream");
+  if (monolithic) {
+    put.body_stream = body_reader;
+    put.body_size = blob.size;
+  }
   r = client_->fetch(put, &body, net::kMaxErrorBodySize);
+  out.size = counted.count();
+  if (blob.size >= 0 && !blob.digest.empty() && out.size != blob.size)
+    throw Error("uploading blob " + blob.digest + ": read " + std::to_string(out.size) + " bytes, expected " +
+                std::to_string(blob.size));
   if (r.status != 201) {
     // The URL carries only the registry's upload state, never credentials.
     throw_registry_failure("uploading layer to " + put.target, r, body);

@@ -4,7 +4,10 @@
 // left by a failed push are unreferenced.
 #pragma once
 
+#include <deque>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,8 +49,14 @@ class DockerDestination : public ImageDestination {
   std::optional<manifest::Descriptor> try_reuse_blob_from(const manifest::Descriptor& blob,
                                                           const std::vector<std::string>& candidates) override;
   static constexpr size_t kMaxMountAttempts = 3;
-  // POST an upload, PATCH the whole stream, PUT ?digest=.
+  // Opens an upload session (POST) on another thread; put_blob uses it.
+  void prepare_put_blob() override;
+  // An upload session (prepared, or POSTed now), then: with the digest and
+  // size known, one PUT ?digest= carrying the whole blob (the monolithic
+  // upload of the distribution spec); otherwise PATCH the stream, then PUT
+  // ?digest= with the digest computed on the way.
   manifest::Descriptor put_blob(Reader& stream, const manifest::Descriptor& blob, bool is_config) override;
+  ~DockerDestination() override;
   void put_manifest(const std::string& bytes, const std::string& mime_type,
                     const std::string& instance_digest = "") override;
   void put_signatures(const std::vector<Signature>& sigs, const std::string& instance_digest = "") override;
@@ -58,11 +67,18 @@ class DockerDestination : public ImageDestination {
   // HEAD /blobs/<digest>: size if present, nullopt if 404; throws otherwise.
   std::optional<int64_t> blob_size(const std::string& digest);
   bool mount(const std::string& digest, const std::string& from_repo);
+  // POST /blobs/uploads/: the absolute URL of the new session.
+  std::string open_upload_session();
 
   DockerImageReference ref_;
   SystemContext ctx_;
   std::unique_ptr<net::HttpClient> http_;
   std::unique_ptr<net::RegistryClient> client_;
+  // Sessions being opened by prepare_put_blob, oldest first; any one serves
+  // any blob of this repository. Declared after client_: destroyed (and
+  // waited for) before it.
+  std::mutex sessions_mu_;
+  std::deque<std::future<std::string>> sessions_;
 };
 
 }  // namespace ferry::docker
