@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "image/manifest/list.h"
 #include "image/manifest/manifest.h"
 #include "image/manifest/media_types.h"
+#include "io/decompressed_digest.h"
 #include "io/digest.h"
 #include "io/fs.h"
 #include "ops/layer_media_type.h"
@@ -88,6 +91,23 @@ std::vector<std::string> config_diff_ids(const std::string& config_bytes) {
   for (const auto& id : *ids) out.push_back(id.is_string() ? id.get<std::string>() : std::string());
   return out;
 }
+
+// Digests the bytes flowing through it: the uncompressed form, between a
+// decompressor and a compressor, when a schema 1 conversion needs DiffIDs.
+class UncompressedDigester : public Reader {
+ public:
+  explicit UncompressedDigester(std::unique_ptr<Reader> inner)
+      : inner_(std::move(inner)), digesting_(*inner_) {}
+  size_t read(uint8_t* buf, size_t n) override { return digesting_.read(buf, n); }
+  // Empty until the stream was read to its end.
+  std::string digest() const { return digesting_.finished() ? digesting_.digest() : ""; }
+
+ private:
+  std::unique_ptr<Reader> inner_;
+  DigestingReader digesting_;
+};
+
+using mt::is_schema1;
 
 // Reads a whole (small) blob, verified against its digest.
 std::string read_verified_blob(ImageSource& src, const Descriptor& d, size_t max) {
@@ -199,11 +219,24 @@ struct ImageJob {
   std::string cannot_modify;  // why its manifest must stay as is; "" = it may change
   std::unique_ptr<manifest::ImageManifest> manifest;
   Descriptor config_desc;
+  // The config blob, read on another thread while the first layers start
+  // (its round trip off the critical path); Copier::load_config waits for
+  // it and fills config_bytes and diff_ids.
+  std::shared_future<std::string> config_read;
+  std::mutex config_mu;
+  bool config_loaded = false;
   std::string config_bytes;
   std::vector<std::string> mime_candidates;
   std::vector<Descriptor> src_layers;
-  std::vector<std::string> diff_ids;   // one per layer, or empty when the config does not say
+  std::vector<std::string> diff_ids;   // one per layer, or empty when the config does not say (after load_config)
   std::vector<Descriptor> new_layers;  // one per layer, from the layer pool
+  // A schema 1 source converted to schema 2 / OCI: its config is built from
+  // the layers' DiffIDs, which only the copy itself can compute.
+  bool needs_diff_ids = false;
+  std::vector<std::string> computed_diff_ids;  // one per layer when needs_diff_ids
+  // How each layer's compression changed (a schema 1 manifest cannot say;
+  // its conversion needs it for the new media types).
+  std::vector<manifest::LayerUpdate> layer_updates;
   size_t held_bytes = 0;               // memory kept until finish (manifest and config)
   // The config, when the layer pool already stored it (see copy_layers).
   enum class EarlyConfig { No, Found, Uploaded } early_config = EarlyConfig::No;
@@ -294,13 +327,27 @@ class Copier {
     job.manifest = manifest::parse_image_manifest(mb.bytes, mb.mime_type);
     const manifest::ImageManifest& m = *job.manifest;
     job.config_desc = m.config_info();
-    if (!job.config_desc.digest.empty()) {
+    auto read_config = [this, desc = job.config_desc]() -> std::string {
+      if (desc.digest.empty()) return "";
       try {
-        job.config_bytes = read_verified_blob(src_, job.config_desc, kMaxConfigSize);
-        record_source_location(job.config_desc.digest);
+        std::string bytes = read_verified_blob(src_, desc, kMaxConfigSize);
+        record_source_location(desc.digest);
+        return bytes;
       } catch (const Error& e) {
-        rethrow_with_context("reading config blob " + job.config_desc.digest, e);
+        rethrow_with_context("reading config blob " + desc.digest, e);
       }
+    };
+    const bool read_ahead = src_.has_thread_safe_get_blob() && !job.config_desc.digest.empty();
+    if (read_ahead) {
+      job.config_read = std::async(std::launch::async, read_config).share();
+    } else {
+      std::promise<std::string> now;
+      try {
+        now.set_value(read_config());
+      } catch (...) {
+        now.set_exception(std::current_exception());
+      }
+      job.config_read = now.get_future().share();
     }
 
     const bool wants_zstd = opts_.compress_format == Compression::Zstd &&
@@ -315,20 +362,48 @@ class Copier {
     } else {
       for (const auto& l : m.layer_infos()) job.src_layers.push_back(l.desc);
     }
-    job.diff_ids = config_diff_ids(job.config_bytes);
-    if (job.diff_ids.size() != job.src_layers.size()) job.diff_ids.clear();
-    job.held_bytes = mb.bytes.size() + job.config_bytes.size();
+    job.needs_diff_ids = is_schema1(m.mime_type()) &&
+                         std::any_of(job.mime_candidates.begin(), job.mime_candidates.end(),
+                                     [](const std::string& t) { return !is_schema1(t); });
+    job.held_bytes = mb.bytes.size() + static_cast<size_t>(std::clamp<int64_t>(job.config_desc.size, 0, kMaxConfigSize));
+    // Read in this thread, its failure is reported before any layer moves.
+    if (!read_ahead) load_config(job);
+  }
+
+  // The job's config, waiting for it if it is still being read; throws
+  // the read's error (every time it is asked).
+  const std::string& load_config(ImageJob& job) {
+    std::lock_guard<std::mutex> lock(job.config_mu);
+    if (!job.config_loaded) {
+      job.config_bytes = job.config_read.get();
+      job.diff_ids = config_diff_ids(job.config_bytes);
+      if (job.diff_ids.size() != job.src_layers.size()) job.diff_ids.clear();
+      job.config_loaded = true;
+    }
+    return job.config_bytes;
+  }
+
+  // The DiffID job's config claims for layer i ("" if it does not say).
+  std::string claimed_diff_id(ImageJob& job, size_t i) {
+    load_config(job);
+    return job.diff_ids.empty() ? std::string() : job.diff_ids[i];
   }
 
   // Phase 3: the layers are in place; the config, then the manifest.
   Descriptor finish(ImageJob& job) {
+    load_config(job);
     manifest::ImageManifest& m = *job.manifest;
-    if (job.new_layers != job.src_layers) m.update_layer_infos(job.new_layers);
+    // As containers/image: only a changed digest (or media type) is an edit;
+    // sizes a schema 1 manifest does not carry are no reason to re-sign it.
+    bool changed = false;
+    for (size_t i = 0; i < job.new_layers.size(); ++i)
+      changed |= job.new_layers[i].digest != job.src_layers[i].digest ||
+                 job.new_layers[i].media_type != job.src_layers[i].media_type;
+    if (changed) m.update_layer_infos(job.new_layers);
     std::string errors;
     for (const auto& mime : job.mime_candidates) {
       try {
-        return write_manifest(m, mime, job.config_desc, job.config_bytes, job.sigs, job.as_instance,
-                              job.early_config);
+        return write_manifest(job, m, mime);
       } catch (const ManifestTypeRejected& e) {
         errors += (errors.empty() ? "" : ", ") + mime + "(" + e.what() + ")";
       }
@@ -336,17 +411,26 @@ class Copier {
     throw Error("Uploading manifest failed, attempted the following formats: " + errors);
   }
 
-  Descriptor write_manifest(const manifest::ImageManifest& m, const std::string& mime,
-                            const Descriptor& config_desc, const std::string& config_bytes,
-                            const std::vector<Signature>& sigs, bool as_instance,
-                            ImageJob::EarlyConfig early) {
+  Descriptor write_manifest(const ImageJob& job, const manifest::ImageManifest& m, const std::string& mime) {
+    const Descriptor& config_desc = job.config_desc;
+    const std::string& config_bytes = job.config_bytes;
+    const std::vector<Signature>& sigs = job.sigs;
+    const bool as_instance = job.as_instance;
+    const ImageJob::EarlyConfig early = job.early_config;
     std::string bytes;
     Descriptor cfg = config_desc;
     std::string cfg_bytes = config_bytes;
     if (mime == m.mime_type()) {
       bytes = m.serialize();
     } else {
-      manifest::Converted c = manifest::convert_manifest(m, config_bytes, mime);
+      manifest::ConvertOptions copts;
+      if (is_schema1(m.mime_type()) && !is_schema1(mime)) {
+        if (!job.needs_diff_ids) throw Error("Internal error: DiffIDs needed to convert a schema 1 manifest were not computed");
+        copts.diff_ids = job.computed_diff_ids;
+        for (const Descriptor& l : job.new_layers) copts.layer_sizes.push_back(l.size);
+        copts.layer_updates = job.layer_updates;
+      }
+      manifest::Converted c = manifest::convert_manifest(m, config_bytes, mime, copts);
       bytes = c.manifest->serialize();
       if (c.config) {
         cfg_bytes = std::move(*c.config);
@@ -389,10 +473,10 @@ class Copier {
   // One blob for the layer pool, and every (image, layer index) that uses it.
   struct LayerTask {
     const Descriptor* layer;  // as its first user lists it
-    std::string diff_id;
     bool can_modify;
     std::vector<std::pair<ImageJob*, size_t>> users;
     ImageJob* config_of = nullptr;  // set: this task stores that job's config instead
+    bool want_diff_id = false;      // some user needs the layer's DiffID computed
   };
 
   // A config that finish will store unchanged (its manifest keeps its type)
@@ -404,7 +488,7 @@ class Copier {
     if (dst_.try_reuse_blob_from(cfg, mount_candidates(cfg.digest, /*in_source=*/true))) {
       job.early_config = ImageJob::EarlyConfig::Found;
     } else {
-      StringReader in(job.config_bytes);
+      StringReader in(load_config(job));
       dst_.put_blob(in, cfg, /*is_config=*/true);
       job.early_config = ImageJob::EarlyConfig::Uploaded;
     }
@@ -423,25 +507,30 @@ class Copier {
     std::map<std::string, size_t> task_of;  // dedup key -> index in tasks
     for (ImageJob* job : jobs) {
       job->new_layers.assign(job->src_layers.size(), Descriptor{});
+      if (job->needs_diff_ids) job->computed_diff_ids.assign(job->src_layers.size(), "");
+      job->layer_updates.assign(job->src_layers.size(), manifest::LayerUpdate{});
       const bool can_modify = job->cannot_modify.empty();
       for (size_t i = 0; i < job->src_layers.size(); ++i) {
         const Descriptor& l = job->src_layers[i];
-        std::string diff_id = job->diff_ids.empty() ? std::string() : job->diff_ids[i];
         if (dedup) {
           // Same bytes, and the same decision about their form (may it be
-          // converted, which uncompressed content the config expects).
-          std::string key = l.digest + '\n' + l.media_type + '\n' + (can_modify ? "1" : "0") + '\n' + diff_id;
+          // converted). Not the config's DiffID claim, which may still be on
+          // its way: the first user's decides, and a variant is only ever
+          // used if the cache's hashed digests agree with it, so another
+          // user's config (claiming otherwise) gets that layer's own content.
+          std::string key = l.digest + '\n' + l.media_type + '\n' + (can_modify ? "1" : "0");
           auto [it, fresh] = task_of.emplace(std::move(key), tasks.size());
           if (!fresh) {
             tasks[it->second].users.emplace_back(job, i);
+            tasks[it->second].want_diff_id |= job->needs_diff_ids;
             continue;
           }
         }
-        tasks.push_back(LayerTask{&l, std::move(diff_id), can_modify, {{job, i}}});
+        tasks.push_back(LayerTask{&l, can_modify, {{job, i}}, nullptr, job->needs_diff_ids});
       }
       if (dedup && !job->config_desc.digest.empty() && !job->mime_candidates.empty() &&
           job->mime_candidates.front() == job->manifest->mime_type())
-        tasks.push_back(LayerTask{&job->config_desc, "", false, {}, job});
+        tasks.push_back(LayerTask{&job->config_desc, false, {}, job});
     }
 
     workers = std::min<unsigned>(workers, static_cast<unsigned>(tasks.size()));
@@ -471,12 +560,17 @@ class Copier {
         return;
       }
       Descriptor d;
+      LayerOutcome outcome;
       try {
-        d = copy_layer(*t.layer, t.diff_id, t.can_modify);
+        const auto& [first_job, first_i] = t.users.front();
+        auto diff_id = [&, job = first_job, i = first_i] { return claimed_diff_id(*job, i); };
+        d = copy_layer(*t.layer, diff_id, t.can_modify, outcome, t.want_diff_id);
       } catch (const Error& e) {
         rethrow_with_context("copying blob " + t.layer->digest, e);
       }
       for (const auto& [job, i] : t.users) {
+        if (job->needs_diff_ids) job->computed_diff_ids[i] = outcome.diff_id;
+        job->layer_updates[i] = manifest::LayerUpdate{d, outcome.op, outcome.algorithm};
         // copy_layer keeps a layer's URLs and annotations; each user
         // keeps its own.
         Descriptor mine = d;
@@ -544,15 +638,16 @@ class Copier {
 
   // A blob the cache knows to have the same uncompressed content as `layer`,
   // already stored in `result` form where the destination can reach it:
-  // reusing it skips the (re)compression. diff_id is the config's claim for
-  // this layer; the substitute is used only if the cache agrees with it, so
-  // the image keeps matching its config.
-  std::optional<Descriptor> reuse_variant(const Descriptor& layer, const std::string& diff_id,
+  // reusing it skips the (re)compression. claimed() is the config's DiffID
+  // for this layer (asked only when needed: the config may still be on its
+  // way); a substitute found by uncompressed digest is used only if the
+  // cache agrees with it, so the image keeps matching its config.
+  std::optional<Descriptor> reuse_variant(const Descriptor& layer, const std::function<std::string()>& claimed,
                                           Compression result) {
     if (!layer.urls.empty()) return std::nullopt;
     std::string media_type;
     try {
-      media_type = layer_media_type_for(layer.media_type, result);
+      media_type = converted_media_type(layer.media_type, result);
     } catch (const Error&) {
       return std::nullopt;
     }
@@ -575,6 +670,7 @@ class Copier {
     }
     // Another blob with the same uncompressed content, used only if the
     // cache's (hashed) uncompressed digests agree with the config.
+    const std::string diff_id = claimed();
     if (diff_id.empty()) return std::nullopt;
     const std::string uncompressed = cache_.uncompressed_digest(layer.digest);
     if (uncompressed.empty() || uncompressed != diff_id) return std::nullopt;
@@ -587,13 +683,11 @@ class Copier {
     return std::nullopt;
   }
 
-  Descriptor copy_layer(const Descriptor& layer, const std::string& diff_id, bool can_modify) {
-    // What the layer will probably become, judged before reading it from
-    // what an earlier copy saw (or its media type).
-    std::optional<Compression> known = cache_.compression(layer.digest);
-    if (!known) known = media_type_compression(layer.media_type);
-    const bool converting = known && planned_compression(*known, can_modify) != *known;
-
+  // The layer as the destination already has it (HEAD, mount), or as an
+  // earlier conversion left it there; nullopt: it must be copied.
+  std::optional<Descriptor> try_reuse_layer(const Descriptor& layer, const std::function<std::string()>& diff_id,
+                                            bool can_modify,
+                                            std::optional<Compression> known, bool converting) {
     // Mounting the unconverted blob from elsewhere would undo the
     // conversion; the destination's own copy is reused as before.
     std::vector<std::string> mounts;
@@ -611,7 +705,37 @@ class Copier {
       if (auto v = reuse_variant(layer, diff_id, planned_compression(*known, can_modify))) {
         report_.blob_skipped("blob", layer.digest);
         record_destination_location(v->digest);
-        return *v;
+        return v;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // What became of one layer besides its new descriptor.
+  struct LayerOutcome {
+    manifest::CompressionOp op = manifest::CompressionOp::kPreserve;
+    std::string algorithm;  // of op: "gzip", "zstd"; "" when preserved or decompressed
+    std::string diff_id;    // when asked for
+  };
+
+  // want_diff_id (a schema 1 conversion): outcome.diff_id is the layer's
+  // DiffID, from the cache when it knows it, else computed from the bytes.
+  Descriptor copy_layer(const Descriptor& layer, const std::function<std::string()>& diff_id, bool can_modify,
+                        LayerOutcome& outcome, bool want_diff_id) {
+    std::string* uncompressed_out = want_diff_id ? &outcome.diff_id : nullptr;
+    // What the layer will probably become, judged before reading it from
+    // what an earlier copy saw (or its media type).
+    std::optional<Compression> known = cache_.compression(layer.digest);
+    if (!known) known = media_type_compression(layer.media_type);
+    const bool converting = known && planned_compression(*known, can_modify) != *known;
+
+    // A blob whose DiffID nobody has computed yet must be read, even if the
+    // destination has it (as containers/image does).
+    const bool must_read = uncompressed_out && (*uncompressed_out = cache_.uncompressed_digest(layer.digest)).empty();
+    if (!must_read) {
+      if (auto reused = try_reuse_layer(layer, diff_id, can_modify, known, converting)) {
+        if (reused->digest != layer.digest) note_conversion(outcome, *known, planned_compression(*known, can_modify));
+        return *reused;
       }
     }
 
@@ -642,10 +766,29 @@ class Copier {
     // (1.6 GB for a 500 MB image, a tenth of the copy's CPU): the cache
     // records the conversion itself instead, which is what a repeated copy
     // needs. containers/image does not compute it either.
+    UncompressedDigester* between = nullptr;
+    DecompressedDigestTee* tee = nullptr;
     if (result != have) {
       if (have != Compression::None) stream = make_decompressor(std::move(stream), have);
+      if (must_read && have != Compression::None && result != Compression::None) {
+        auto d = std::make_unique<UncompressedDigester>(std::move(stream));
+        between = d.get();
+        stream = std::move(d);
+      }
       if (result != Compression::None) stream = make_compressor(std::move(stream), result, opts_.compress_level, compress_threads_);
+    } else if (must_read && have != Compression::None) {
+      auto t = std::make_unique<DecompressedDigestTee>(std::move(stream), have);
+      tee = t.get();
+      stream = std::move(t);
     }
+    // The DiffID, once the stream has been read to its end.
+    auto uncompressed_digest = [&](const std::string& stored_digest) -> std::string {
+      if (have == Compression::None) return layer.digest;
+      if (result == Compression::None) return stored_digest;
+      if (between) return between->digest();
+      if (tee) return tee->digest();
+      return "";
+    };
     // A decompressor may stop before the source's last byte; drain it so the
     // source digest is still verified before the image can be committed.
     auto drain_source = [&] {
@@ -672,10 +815,12 @@ class Copier {
       if (auto reused = dst_.try_reuse_blob_from(want_desc, mount_candidates(want_desc.digest, /*in_source=*/false))) {
         report_.blob_skipped("blob", layer.digest);
         record_copied(layer.digest, have, want_desc.digest, result);
+        if (must_read) note_uncompressed(layer.digest, want_desc.digest, uncompressed_digest(want_desc.digest), uncompressed_out);
         Descriptor d = layer;
         d.digest = want_desc.digest;
         d.size = want_desc.size;
-        d.media_type = layer_media_type_for(layer.media_type, result);
+        d.media_type = converted_media_type(layer.media_type, result);
+        note_conversion(outcome, have, result);
         return d;
       }
       upload = report_.start_blob("blob", layer.digest, spool->size(), spool->reader());
@@ -683,12 +828,38 @@ class Copier {
     Descriptor stored = dst_.put_blob(upload ? *upload : *stream, want_desc, /*is_config=*/false);
     if (!spooling) drain_source();
     record_copied(layer.digest, have, stored.digest, result);
+    if (must_read) note_uncompressed(layer.digest, stored.digest, uncompressed_digest(stored.digest), uncompressed_out);
 
     Descriptor d = layer;
     d.digest = stored.digest;
     d.size = stored.size;
-    if (result != have) d.media_type = layer_media_type_for(layer.media_type, result);
+    if (result != have) {
+      d.media_type = converted_media_type(layer.media_type, result);
+      note_conversion(outcome, have, result);
+    }
     return d;
+  }
+
+  // A schema 1 layer has no media type to convert; its manifest's
+  // conversion derives one from the LayerUpdate instead.
+  static std::string converted_media_type(const std::string& media_type, Compression result) {
+    return media_type.empty() ? std::string() : layer_media_type_for(media_type, result);
+  }
+
+  static void note_conversion(LayerOutcome& outcome, Compression have, Compression result) {
+    if (result == have) return;
+    outcome.op = result == Compression::None ? manifest::CompressionOp::kDecompress : manifest::CompressionOp::kCompress;
+    outcome.algorithm = result == Compression::None ? std::string() : compression_name(result);
+  }
+
+  // A DiffID computed by reading the layer: hashed, so the cache may keep it.
+  void note_uncompressed(const std::string& src_digest, const std::string& dst_digest,
+                         const std::string& uncompressed, std::string* out) {
+    if (uncompressed.empty()) throw Error("the DiffID of " + src_digest + " could not be computed");
+    BlobInfoCache::Transaction tx(cache_);
+    cache_.record_uncompressed(src_digest, uncompressed);
+    cache_.record_uncompressed(dst_digest, uncompressed);
+    *out = uncompressed;
   }
 
   // What one streamed copy proved: both digests' compression, the

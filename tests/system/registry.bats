@@ -275,6 +275,23 @@ count_log() {  # FILE REGEX
   s copy -q --src-tls-verify=false "docker://$PLAIN_ADDR/mono/zstd:v1" "oci:$BATS_TEST_TMPDIR/z:v1"
 }
 
+@test "a corrupted config fails the copy naming it, read ahead or not, and tags nothing" {
+  cp -r "$SAMPLES/oci" "$BATS_TEST_TMPDIR/bad"
+  m=$(jq -r '.manifests[0].digest' "$BATS_TEST_TMPDIR/bad/index.json" | cut -d: -f2)
+  cfg=$(jq -r '.config.digest' "$BATS_TEST_TMPDIR/bad/blobs/sha256/$m" | cut -d: -f2)
+  printf 'X' | dd of="$BATS_TEST_TMPDIR/bad/blobs/sha256/$cfg" bs=1 seek=10 conv=notrunc 2>/dev/null
+  # Several workers: the config is read while the layers go; one worker:
+  # it is read before any layer.
+  for p in 6 1; do
+    run_f copy --image-parallel-copies "$p" --dest-tls-verify=false "oci:$BATS_TEST_TMPDIR/bad:latest" \
+      "docker://$PLAIN_ADDR/badcfg/p$p:v1"
+    expect_status 1
+    expect_output_contains "reading config blob sha256:$cfg"
+    run_f inspect --tls-verify=false "docker://$PLAIN_ADDR/badcfg/p$p:v1"
+    [ "$status" -ne 0 ]
+  done
+}
+
 @test "registry to registry copy" {
   f copy -q --dest-tls-verify=false "oci:$SAMPLES/oci:latest" "docker://$PLAIN_ADDR/r2r/img:v1"
   f copy -q --src-tls-verify=false --dest-cert-dir "$SEC_CERTS_DIR" --dest-creds "$SEC_CREDS" \

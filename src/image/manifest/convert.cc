@@ -16,9 +16,7 @@ using gojson::Json;
 
 namespace {
 
-bool is_schema1(std::string_view mt) {
-  return mt == media_type::kDockerV2Schema1 || mt == media_type::kDockerV2Schema1Signed;
-}
+using media_type::is_schema1;
 
 using Updates = std::optional<std::vector<LayerUpdate>>;
 

@@ -1,6 +1,8 @@
 // Media types of every manifest, config and layer format ferry handles.
 #pragma once
 
+#include <string_view>
+
 namespace ferry::manifest::media_type {
 
 inline constexpr const char* kDockerV2Schema1 = "application/vnd.docker.distribution.manifest.v1+json";
@@ -26,5 +28,8 @@ inline constexpr const char* kOciLayerNondistributableZstd = "application/vnd.oc
 inline constexpr const char* kOciEmptyJson = "application/vnd.oci.empty.v1+json";
 
 inline constexpr const char* kCosignSimpleSigning = "application/vnd.dev.cosign.simplesigning.v1+json";
+
+// Either form of Docker schema 1 (signed or not).
+inline bool is_schema1(std::string_view t) { return t == kDockerV2Schema1 || t == kDockerV2Schema1Signed; }
 
 }  // namespace ferry::manifest::media_type

@@ -326,6 +326,16 @@ void DockerDestination::put_manifest(const std::string& bytes, const std::string
   net::RegistryHttpFailure f = net::RegistryClient::failure_of(r, body);
   std::string msg = "uploading manifest " + tail + " to " + ref_.ref().name() + ": " + f.text();
   if (manifest_type_rejected(f)) throw ManifestTypeRejected(msg);
+  // Distribution with schema 1 disabled (the default since 2.8) answers a
+  // schema 1 manifest with a bare 500 UNKNOWN (its log says "manifest
+  // schema v1 unsupported"); skopeo stops there, ferry tries the next
+  // format, converting the image. A real server fault fails that attempt
+  // too; --preserve-digests leaves no other format to try.
+  if (r.status == 500 && manifest::media_type::is_schema1(content_type)) {
+    std::vector<net::ErrcodeEntry> errors;
+    if (net::parse_errcode_body(body, &errors) && !errors.empty() && errors.front().code == "UNKNOWN")
+      throw ManifestTypeRejected(msg);
+  }
   throw net::RegistryError(msg, std::move(f));
 }
 
