@@ -13,7 +13,7 @@
 #include <ctime>
 #include <thread>
 
-#include "cli/log.h"
+#include "util/log.h"
 #include "io/fs.h"
 #include "util/error.h"
 
@@ -253,7 +253,7 @@ Opened open_file(const std::string& path, sqlite3** out, std::string* why) {
     if (r != SQLITE_ROW) return fail(classify(wal.rc()), wal.rc(), "enabling WAL");
     // A file system without shared memory keeps the rollback journal;
     // busy_timeout still serializes writers then.
-    if (wal.column_text(0) != "wal") cli::log_debug("blob-info cache " + path + " is not in WAL mode");
+    if (wal.column_text(0) != "wal") logging::log_debug("blob-info cache " + path + " is not in WAL mode");
   }
   exec_sql(db, "PRAGMA synchronous = NORMAL");
 
@@ -369,7 +369,7 @@ std::unique_ptr<BlobInfoCache> BlobInfoCache::open_memory() {
 std::unique_ptr<BlobInfoCache> BlobInfoCache::open_default(const SystemContext& ctx) {
   std::string dir = blob_info_cache_dir(ctx);
   if (dir.empty()) {
-    cli::log_debug("No directory for the blob info cache (HOME unset), using a memory-only cache");
+    logging::log_debug("No directory for the blob info cache (HOME unset), using a memory-only cache");
     return open_memory();
   }
   return open_dir(dir);
@@ -378,7 +378,7 @@ std::unique_ptr<BlobInfoCache> BlobInfoCache::open_default(const SystemContext& 
 std::unique_ptr<BlobInfoCache> BlobInfoCache::open_dir(const std::string& dir) {
   const std::string path = dir + "/" + kBlobInfoCacheFileName;
   auto memory_only = [&](const std::string& why) {
-    cli::log_debug("Error creating a blob info cache at " + path + ", using a memory-only cache: " + why);
+    logging::log_debug("Error creating a blob info cache at " + path + ", using a memory-only cache: " + why);
     return open_memory();
   };
   try {
@@ -401,12 +401,12 @@ std::unique_ptr<BlobInfoCache> BlobInfoCache::open_dir(const std::string& dir) {
   std::string why;
   Opened r = open_file(path, &db, &why);
   if (r == Opened::Broken) {
-    cli::log_debug("Replacing the unusable blob info cache " + path + " (" + why + ")");
+    logging::log_debug("Replacing the unusable blob info cache " + path + " (" + why + ")");
     remove_database_files(path);
     r = open_file(path, &db, &why);
   }
   if (r != Opened::Ok) return memory_only(why);
-  cli::log_debug("Using blob info cache at " + path);
+  logging::log_debug("Using blob info cache at " + path);
   return std::unique_ptr<BlobInfoCache>(new BlobInfoCache(db, path));
 }
 
@@ -416,7 +416,7 @@ void BlobInfoCache::note_failure(const char* what) {
   // A cache that cannot be written costs only speed; say so once.
   if (warned_) return;
   warned_ = true;
-  cli::log_debug(std::string("Blob info cache ") + (path_.empty() ? "(memory)" : path_) + ": " + what +
+  logging::log_debug(std::string("Blob info cache ") + (path_.empty() ? "(memory)" : path_) + ": " + what +
                  " failed: " + db_error(db_, sqlite3_errcode(db_)));
 }
 

@@ -3,7 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "cli/log.h"
+#include "util/log.h"
 #include "config/policy_file.h"
 #include "image/docker_reference.h"
 #include "io/fs.h"
@@ -140,7 +140,7 @@ class CopyCommand : public Command {
     Policy policy = load_policy(g.policy.empty() ? std::nullopt : std::optional<std::string>(g.policy), g.insecure_policy);
     CopyResult result;
     const RetryPolicy retry =
-        make_retry_policy(retry_.retry_times, retry_.retry_delay, log_warning, log_debug, format_go_duration);
+        make_retry_policy(retry_.retry_times, retry_.retry_delay, logging::log_warning, logging::log_debug, format_go_duration);
     run_with_retries(retry, [&] { result = copy_image(policy, *src_ref, src_ctx, *dst_ref, dst_ctx, opts); });
 
     if (!digestfile.empty()) {

@@ -1,7 +1,7 @@
 // `delete IMAGE-NAME`.
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "cli/log.h"
+#include "util/log.h"
 #include "ops/retry.h"
 #include "util/error.h"
 
@@ -40,7 +40,7 @@ class DeleteCommand : public Command {
     SystemContext ctx = g.base_context();
     image_.apply(g, shared_, ctx);
     const RetryPolicy retry =
-        make_retry_policy(retry_.retry_times, retry_.retry_delay, log_warning, log_debug, format_go_duration);
+        make_retry_policy(retry_.retry_times, retry_.retry_delay, logging::log_warning, logging::log_debug, format_go_duration);
     run_with_retries(retry, [&] { ref->delete_image(ctx); });
     return 0;
   }

@@ -3,7 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "cli/log.h"
+#include "util/log.h"
 #include "ops/inspect.h"
 #include "ops/retry.h"
 #include "transports/docker/docker_reference.h"
@@ -62,14 +62,14 @@ class InspectCommand : public Command {
           return docker::list_tags(repo, ctx);
         } catch (const Error& e) {
           if (!docker::tag_listing_disallowed(e)) rethrow_with_context("Error determining repository tags", e);
-          log_warning("Registry disallows tag list retrieval; skipping");
+          logging::log_warning("Registry disallows tag list retrieval; skipping");
           return {};
         }
       };
     }
     std::string out;
     const RetryPolicy retry =
-        make_retry_policy(retry_.retry_times, retry_.retry_delay, log_warning, log_debug, format_go_duration);
+        make_retry_policy(retry_.retry_times, retry_.retry_delay, logging::log_warning, logging::log_debug, format_go_duration);
     run_with_retries(retry, [&] { out = inspect_image(*ref, ctx, opts); });
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;

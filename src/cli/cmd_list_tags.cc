@@ -4,7 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "cli/log.h"
+#include "util/log.h"
 #include "image/reference_grammar.h"
 #include "ops/retry.h"
 #include "transports/docker/docker_reference.h"
@@ -57,7 +57,7 @@ class ListTagsCommand : public Command {
       image_.apply(g, shared_, ctx);
       std::vector<std::string> tags;
       const RetryPolicy retry =
-          make_retry_policy(retry_.retry_times, retry_.retry_delay, log_warning, log_debug, format_go_duration);
+          make_retry_policy(retry_.retry_times, retry_.retry_delay, logging::log_warning, logging::log_debug, format_go_duration);
       run_with_retries(retry, [&] {
         try {
           tags = docker::list_tags(repo, ctx);

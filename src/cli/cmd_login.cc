@@ -18,10 +18,12 @@
 #include <string_view>
 
 #include "cli/command.h"
-#include "cli/log.h"
+#include "util/log.h"
 #include "cli/login_prompt.h"
 #include "config/auth_file.h"
+#include "config/credential_store.h"
 #include "config/credentials.h"
+#include "config/registries_conf.h"
 #include "io/fs.h"
 #include "net/registry_client.h"
 #include "transports/docker/docker_reference.h"
@@ -68,13 +70,13 @@ AuthTarget resolve_target(const std::string& authfile, const std::string& compat
   }
   if (!authfile.empty()) {
     if (authfile == docker_default)
-      log_warning("saving credentials to ~/.docker/config.json, but not using Docker-compatible file format");
+      logging::log_warning("saving credentials to ~/.docker/config.json, but not using Docker-compatible file format");
     return {true, authfile, AuthFileFormat::kContainers};
   }
   if (!compat_authfile.empty()) return {true, compat_authfile, AuthFileFormat::kDockerCompat};
   const std::string registry_auth_file = env("REGISTRY_AUTH_FILE");
   if (!registry_auth_file.empty() && registry_auth_file == docker_default) {
-    log_warning(
+    logging::log_warning(
         "$REGISTRY_AUTH_FILE points to ~/.docker/config.json, but the file format is not fully "
         "compatible; use the Docker-compatible file path option instead");
   }
@@ -83,6 +85,13 @@ AuthTarget resolve_target(const std::string& authfile, const std::string& compat
     return {true, f.path, f.format};
   }
   return {};
+}
+
+// Where login/logout store and remove: a file the user named, alone
+// (nullopt); otherwise registries.conf's credential-helpers, in order.
+std::optional<std::vector<std::string>> credential_helpers_for(const SystemContext& ctx, const AuthTarget& target) {
+  if (target.user_specified) return std::nullopt;
+  return RegistriesConf::load(ctx).credential_helpers();
 }
 
 // The repository part of a credentials key ("quay.io/a/b" -> "a/b").
@@ -213,7 +222,7 @@ class LoginCommand : public Command {
       try {
         valid = check_auth(ctx, k.registry, have.username, have.password).valid;
       } catch (const Error& e) {
-        log_debug("checking existing credentials for " + go_quote(k.key) + ": " + e.what());
+        logging::log_debug("checking existing credentials for " + go_quote(k.key) + ": " + e.what());
       }
       if (valid) {
         out("Existing credentials are valid. Already logged in to " + k.registry + "\n");
@@ -232,11 +241,16 @@ class LoginCommand : public Command {
       rethrow_with_context("authenticating creds for " + go_quote(k.key), e);
     }
     if (!check.valid) {
-      log_debug("error logging into " + go_quote(k.key) + ": " + check.detail);
+      logging::log_debug("error logging into " + go_quote(k.key) + ": " + check.detail);
       throw Error("logging into " + go_quote(k.key) + ": invalid username/password");
     }
-    const LoginAuthFile file = target.file();
-    const std::string used = set_credentials(file.path, k.key, username, password, file.format);
+    std::string used;
+    if (auto helpers = credential_helpers_for(ctx, target)) {
+      used = store_credentials(*helpers, [&] { return target.file(); }, k, username, password);
+    } else {
+      const LoginAuthFile file = target.file();
+      used = set_credentials(file.path, k.key, username, password, file.format);
+    }
     if (verbose_) out("Used:  " + used + "\n");
     out("Login Succeeded!\n");
     return 0;
@@ -317,7 +331,10 @@ class LogoutCommand : public Command {
 
     if (all_) {
       if (!args.empty()) throw Error("--all takes no arguments");
-      remove_all_credentials(target.file().path);
+      if (auto helpers = credential_helpers_for(ctx, target))
+        remove_all_stored_credentials(*helpers, [&] { return target.file(); });
+      else
+        remove_all_credentials(target.file().path);
       out("Removed login credentials for all registries\n");
       return 0;
     }
@@ -325,8 +342,12 @@ class LogoutCommand : public Command {
                                                 "logout accepts only one registry to log out from");
     bool removed = false;
     try {
-      const LoginAuthFile file = target.file();
-      removed = remove_credentials(file.path, k.key, file.format);
+      if (auto helpers = credential_helpers_for(ctx, target)) {
+        removed = remove_stored_credentials(*helpers, [&] { return target.file(); }, k);
+      } else {
+        const LoginAuthFile file = target.file();
+        removed = remove_credentials(file.path, k.key, file.format);
+      }
     } catch (const Error& e) {
       rethrow_with_context("logging out of " + go_quote(k.key), e);
     }
@@ -342,7 +363,7 @@ class LogoutCommand : public Command {
       try {
         valid = check_auth(ctx, k.registry, stored->username, stored->password).valid;
       } catch (const Error& e) {
-        log_debug("checking existing credentials for " + go_quote(k.key) + ": " + e.what());
+        logging::log_debug("checking existing credentials for " + go_quote(k.key) + ": " + e.what());
       }
       if (valid) {
         out("Not logged into " + k.key +

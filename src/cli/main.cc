@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "cli/log.h"
+#include "util/log.h"
 #include "util/error.h"
 
 using namespace ferry;
@@ -24,7 +24,7 @@ void start_deadline(Duration timeout) {
   if (timeout.count() <= 0) return;
   std::thread([timeout] {
     std::this_thread::sleep_for(timeout);
-    log(Level::Fatal, "context deadline exceeded");
+    logging::log(logging::Level::Fatal, "context deadline exceeded");
     std::fflush(stdout);
     _exit(1);
   }).detach();
@@ -103,9 +103,9 @@ int run(int argc, char** argv) {
     print(command_help(program, cmd->help(), fs));
     return 0;
   }
-  set_debug(global.debug);
+  logging::set_debug(global.debug);
   if (global.tls_verify)
-    log_warning("'--tls-verify' is deprecated, please set this on the specific subcommand");
+    logging::log_warning("'--tls-verify' is deprecated, please set this on the specific subcommand");
   start_deadline(global.command_timeout);
   return cmd->run(positionals);
 }
@@ -119,11 +119,11 @@ int main(int argc, char** argv) {
     return rc;
   } catch (const Error& e) {
     std::fflush(stdout);
-    log(Level::Fatal, e.what());
+    logging::log(logging::Level::Fatal, e.what());
     return e.exit_code();
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    log(Level::Fatal, std::string("internal error: ") + e.what());
+    logging::log(logging::Level::Fatal, std::string("internal error: ") + e.what());
     return 1;
   }
 }

@@ -661,6 +661,17 @@ bool credential_helper_erase(const std::string& helper, const std::string& serve
   throw helper_error("erasing", run);
 }
 
+std::vector<std::string> credential_helper_list(const std::string& helper, std::chrono::milliseconds timeout) {
+  HelperRun run = run_helper(helper, "list", "", timeout);
+  if (!run.failure.empty()) throw helper_error("listing", run);
+  Json reply = Json::parse(run.out, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object())
+    throw Error("error listing credentials - err: invalid JSON reply from docker-credential-" + helper);
+  std::vector<std::string> out;
+  for (auto it = reply.begin(); it != reply.end(); ++it) out.push_back(it.key());
+  return out;
+}
+
 bool validate_auth_key(std::string_view key) {
   const std::string k(key);
   if (key.substr(0, 7) == "http://" || key.substr(0, 8) == "https://") {

@@ -119,6 +119,11 @@ void credential_helper_store(const std::string& helper, const std::string& serve
 bool credential_helper_erase(const std::string& helper, const std::string& server_url,
                              std::chrono::milliseconds timeout = kCredentialHelperTimeout);
 
+// `list`: the server URLs the helper holds credentials for (its reply maps
+// them to usernames). Errors start `error listing credentials - err: `.
+std::vector<std::string> credential_helper_list(const std::string& helper,
+                                                std::chrono::milliseconds timeout = kCredentialHelperTimeout);
+
 // ---------------------------------------------------------------------------
 // login / logout
 

@@ -1,6 +1,8 @@
 #include "config/auth_file.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -525,6 +527,21 @@ TEST_F(CredentialHelper, AuthFileCredHelpersDelegate) {
             "OK");  // no helper for the key
   remove_all_credentials(path);
   EXPECT_EQ(slurp(path), "{\n\t\"auths\": {}\n}");
+}
+
+TEST_F(CredentialHelper, ListGivesTheServersAndRefusesBadReplies) {
+  helper("lister", "[ \"$1\" = list ] || exit 3\ncat >/dev/null\necho '{\"quay.io\":\"me\",\"127.0.0.1:5000\":\"you\"}'\n");
+  auto servers = credential_helper_list("lister");
+  std::sort(servers.begin(), servers.end());
+  EXPECT_EQ(servers, (std::vector<std::string>{"127.0.0.1:5000", "quay.io"}));
+  helper("listarray", "cat >/dev/null; echo '[\"quay.io\"]'\n");
+  EXPECT_EQ(error_of([] { credential_helper_list("listarray"); }),
+            "error listing credentials - err: invalid JSON reply from docker-credential-listarray");
+  helper("listfails", "cat >/dev/null; echo nope; exit 2\n");
+  EXPECT_EQ(error_of([] { credential_helper_list("listfails"); }),
+            "error listing credentials - err: exit status 2, out: `nope`");
+  helper("listnone", "cat >/dev/null; echo '{}'\n");
+  EXPECT_TRUE(credential_helper_list("listnone").empty());
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cache/blob_info_cache.h"
-#include "cli/log.h"
+#include "util/log.h"
 #include "image/manifest/convert.h"
 #include "image/manifest/list.h"
 #include "image/manifest/manifest.h"
@@ -659,7 +659,7 @@ class Copier {
       want.media_type = media_type;
       auto reused = dst_.try_reuse_blob_from(want, mount_candidates(v, /*in_source=*/false));
       if (!reused || reused->size < 0 || reused->digest != v) return std::nullopt;
-      cli::log_debug("Reusing " + v + " (" + compression_name(result) + ") instead of converting " + layer.digest);
+      logging::log_debug("Reusing " + v + " (" + compression_name(result) + ") instead of converting " + layer.digest);
       want.size = reused->size;
       return want;
     };
@@ -810,7 +810,7 @@ class Copier {
       drain_source();
       want_desc.digest = spool->digest();
       want_desc.size = spool->size();
-      cli::log_debug("Precomputed digest " + want_desc.digest + " of " + layer.digest + " as " +
+      logging::log_debug("Precomputed digest " + want_desc.digest + " of " + layer.digest + " as " +
                      compression_name(result));
       if (auto reused = dst_.try_reuse_blob_from(want_desc, mount_candidates(want_desc.digest, /*in_source=*/false))) {
         report_.blob_skipped("blob", layer.digest);

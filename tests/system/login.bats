@@ -439,3 +439,107 @@ EOF
   [ "$(squeeze <<<"$output")" = "$(skopeo logout --help | sed 's/skopeo/ferry/g' | squeeze)" ]
   expect_output_contains "      --compat-auth-file string   path of a Docker-compatible config file to update instead"
 }
+
+# A docker-credential-<name> program keeping its store in $HOME/helper-<name>/,
+# one file per server; every call is logged with its stdin.
+fake_helper() {  # NAME
+  local bin=$BATS_TEST_TMPDIR/bin
+  mkdir -p "$bin"
+  cat >"$bin/docker-credential-$1" <<HELPER
+#!/bin/sh
+store=\$HOME/helper-$1; mkdir -p "\$store"
+input=\$(cat); echo "\$1 \$input" >>"\$store.log"
+case \$1 in
+  store) url=\$(printf '%s' "\$input" | jq -r .ServerURL); printf '%s' "\$input" >"\$store/\$url" ;;
+  get) [ -f "\$store/\$input" ] || { echo 'credentials not found in native keychain'; exit 1; }; cat "\$store/\$input" ;;
+  erase) [ -f "\$store/\$input" ] || { echo 'credentials not found in native keychain'; exit 1; }; rm "\$store/\$input" ;;
+  list) printf '{'; sep=; for f in "\$store"/*; do [ -f "\$f" ] || continue; printf '%s"%s":"x"' "\$sep" "\$(basename "\$f")"; sep=,; done; printf '}' ;;
+esac
+HELPER
+  chmod +x "$bin/docker-credential-$1"
+  export PATH=$bin:$PATH
+}
+
+# The user's registries.conf (read by both tools, replacing the system's),
+# naming the credential helpers, in order.
+helpers_conf() {  # NAME...
+  local list
+  list=$(printf '"%s", ' "$@")
+  mkdir -p "$HOME/.config/containers"
+  printf 'credential-helpers = [%s]\n' "${list%, }" >"$HOME/.config/containers/registries.conf"
+}
+
+@test "registries.conf credential-helpers: login stores in the helper, as skopeo does; copy reads it back; logout erases it" {
+  fake_helper vault
+  helpers_conf vault containers-auth.json
+  run "$FERRY" login -v --tls-verify=false -u bob -p b0b-plain-pw "$PLAIN_ADDR"
+  expect_status 0
+  [ "${lines[0]}" = "Used:  credential helper: vault" ]
+  [ "$(jq -r .Username "$HOME/helper-vault/$PLAIN_ADDR")" = bob ]
+  [ ! -e "$XDG_RUNTIME_DIR/containers/auth.json" ]
+  # skopeo hands the helper the same request.
+  mv "$HOME/helper-vault.log" "$BATS_TEST_TMPDIR/ferry.log"
+  skopeo login --tls-verify=false -u bob -p b0b-plain-pw "$PLAIN_ADDR" >/dev/null
+  cmp <(grep '^store ' "$BATS_TEST_TMPDIR/ferry.log") <(grep '^store ' "$HOME/helper-vault.log")
+  # The stored credentials are what a copy uses.
+  "$FERRY" --insecure-policy copy -q --src-tls-verify=false "docker://$PLAIN_ADDR/app/img:v1" "oci:$BATS_TEST_TMPDIR/o:v1"
+  run "$FERRY" logout "$PLAIN_ADDR"
+  expect_status 0
+  [ "$output" = "Removed login credentials for $PLAIN_ADDR" ]
+  [ ! -e "$HOME/helper-vault/$PLAIN_ADDR" ]
+  run "$FERRY" logout "$PLAIN_ADDR"
+  expect_status 1
+  expect_output_contains "not logged into $PLAIN_ADDR"
+}
+
+# A helper that has nothing and refuses to store.
+readonly_helper() {  # NAME
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  printf '#!/bin/sh\ncat >/dev/null\n[ "$1" = store ] && echo "read-only keychain" || echo "credentials not found in native keychain"\nexit 1\n' \
+    >"$BATS_TEST_TMPDIR/bin/docker-credential-$1"
+  chmod +x "$BATS_TEST_TMPDIR/bin/docker-credential-$1"
+  export PATH=$BATS_TEST_TMPDIR/bin:$PATH
+}
+
+@test "credential-helpers: a helper that fails to store hands over to the next; a named auth file bypasses them" {
+  readonly_helper ro
+  helpers_conf ro containers-auth.json
+  run "$FERRY" login -v --tls-verify=false -u bob -p b0b-plain-pw "$PLAIN_ADDR"
+  expect_status 0
+  [ "${lines[0]}" = "Used:  $XDG_RUNTIME_DIR/containers/auth.json" ]
+  jq -e --arg k "$PLAIN_ADDR" '.auths[$k].auth | @base64d == "bob:b0b-plain-pw"' "$XDG_RUNTIME_DIR/containers/auth.json"
+  fake_helper vault
+  helpers_conf vault
+  "$FERRY" login --authfile "$A" --tls-verify=false -u bob -p b0b-plain-pw "$PLAIN_ADDR" >/dev/null
+  # (Looking up existing credentials asks every helper, as c/image does;
+  # storing goes to the named file only.)
+  ! grep -q '^store ' "$HOME/helper-vault.log"
+  jq -e --arg k "$PLAIN_ADDR" '.auths[$k]' "$A" >/dev/null
+  # Every helper failing: all their errors, Go's multierror style, no secret.
+  readonly_helper ro2
+  helpers_conf ro ro2
+  run "$FERRY" login --tls-verify=false -u bob -p b0b-plain-pw "$PLAIN_ADDR"
+  expect_status 1
+  expect_output_contains "2 errors occurred:"
+  [ "$(grep -o 'error storing credentials - err: exit status 1, out: `read-only keychain`' <<<"$output" | wc -l)" = 2 ]
+  [[ "$output" != *b0b-plain-pw* ]]
+}
+
+@test "credential-helpers: logout --all erases what each helper lists and empties the auth file" {
+  fake_helper vault
+  helpers_conf vault containers-auth.json
+  "$FERRY" login --tls-verify=false -u bob -p b0b-plain-pw "$PLAIN_ADDR" >/dev/null
+  "$FERRY" login "${SEC[@]}" -u alice -p s3cr3t-pw "$SEC_ADDR" >/dev/null
+  [ "$(ls "$HOME/helper-vault" | wc -l)" = 2 ]
+  # A helper that is not installed holds nothing to erase.
+  helpers_conf vault containers-auth.json missing-helper
+  run "$FERRY" logout --all
+  expect_status 0
+  [ "$output" = "Removed login credentials for all registries" ]
+  [ "$(ls "$HOME/helper-vault" | wc -l)" = 0 ]
+  # A namespaced key cannot go to a helper (it is keyed by registry).
+  helpers_conf vault
+  run "$FERRY" login --tls-verify=false -u bob -p b0b-plain-pw "$PLAIN_ADDR/app"
+  expect_status 1
+  expect_output_contains "namespaced key \\\"$PLAIN_ADDR/app\\\" is not supported for credential helper vault"
+}

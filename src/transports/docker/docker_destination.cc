@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "cli/log.h"
+#include "util/log.h"
 #include "image/manifest/manifest.h"
 #include "image/manifest/media_types.h"
 #include "io/digest.h"
@@ -135,7 +135,7 @@ bool DockerDestination::mount(const std::string& digest, const std::string& from
   call.method = "POST";
   call.target = mount_path(ref_.ref().path, digest, from_repo);
   call.extra_scope = net::AuthScope{"repository", from_repo, "pull"};
-  cli::log_debug("Trying to mount " + digest + " from " + from_repo + " to " + ref_.ref().name());
+  logging::log_debug("Trying to mount " + digest + " from " + from_repo + " to " + ref_.ref().name());
   try {
     std::string body;
     net::Response r = client_->fetch(call, &body, net::kMaxErrorBodySize);
@@ -150,12 +150,12 @@ bool DockerDestination::mount(const std::string& digest, const std::string& from
       cancel.extra_scope = call.extra_scope;
       std::string ignored;
       client_->fetch(cancel, &ignored, net::kMaxErrorBodySize);
-      cli::log_debug("Mounting " + digest + " started an upload instead");
+      logging::log_debug("Mounting " + digest + " started an upload instead");
       return false;
     }
-    cli::log_debug("Mounting " + digest + " failed: " + net::RegistryClient::failure_of(r, body).text());
+    logging::log_debug("Mounting " + digest + " failed: " + net::RegistryClient::failure_of(r, body).text());
   } catch (const Error& e) {
-    cli::log_debug(std::string("Mounting ") + digest + " failed: " + e.what());
+    logging::log_debug(std::string("Mounting ") + digest + " failed: " + e.what());
   }
   return false;
 }
@@ -189,7 +189,7 @@ std::optional<manifest::Descriptor> DockerDestination::try_reuse_blob_from(
     if (tried.size() >= kMaxMountAttempts) break;
     if (repo == ref_.ref().path || std::find(tried.begin(), tried.end(), repo) != tried.end()) continue;
     if (!is_repository_of(ref_.ref().domain, repo)) {
-      cli::log_debug("Ignoring mount candidate \"" + repo + "\" for " + blob.digest + ": not a repository name");
+      logging::log_debug("Ignoring mount candidate \"" + repo + "\" for " + blob.digest + ": not a repository name");
       continue;
     }
     tried.push_back(repo);
@@ -242,7 +242,7 @@ manifest::Descriptor DockerDestination::put_blob(Reader& stream, const manifest:
     } catch (const Error& e) {
       // Opened ahead, it may have failed for a reason that has passed (an
       // expired token); the real error, if any, comes from a fresh POST.
-      cli::log_debug(std::string("Upload session opened ahead failed: ") + e.what());
+      logging::log_debug(std::string("Upload session opened ahead failed: ") + e.what());
     }
   }
   if (location.empty()) location = open_upload_session();
@@ -294,7 +294,7 @@ manifest::Descriptor DockerDestination::put_blob(Reader& stream, const manifest:
     // The URL carries only the registry's upload state, never credentials.
     throw_registry_failure("uploading layer to " + put.target, r, body);
   }
-  cli::log_debug("Upload of layer " + out.digest + " complete");
+  logging::log_debug("Upload of layer " + out.digest + " complete");
   return out;
 }
 

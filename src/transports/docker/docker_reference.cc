@@ -1,6 +1,6 @@
 #include "transports/docker/docker_reference.h"
 
-#include "cli/log.h"
+#include "util/log.h"
 #include "config/certs_d.h"
 #include "config/credentials.h"
 #include "config/registries_conf.h"
@@ -162,7 +162,7 @@ const std::string& manifest_accept_header() {
 std::unique_ptr<net::HttpClient> make_http_client(const SystemContext& ctx) {
   net::HttpClientOptions opts;
   opts.user_agent = ctx.user_agent;
-  opts.debug = cli::debug_enabled();
+  opts.debug = logging::debug_enabled();
   return std::make_unique<net::HttpClient>(opts);
 }
 

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <mutex>
 
-#include "cli/log.h"
+#include "util/log.h"
 #include "config/registries_conf.h"
 #include "image/manifest/manifest.h"
 #include "io/digest.h"
@@ -79,7 +79,7 @@ const RangeSettings& range_settings() {
   static const RangeSettings settings = [] {
     std::vector<std::string> problems;
     RangeSettings r = range_settings_from_env(&problems);
-    for (const std::string& p : problems) cli::log_warning(p);
+    for (const std::string& p : problems) logging::log_warning(p);
     return r;
   }();
   return settings;
@@ -138,7 +138,7 @@ class BlobRangeSource {
       if (target != registry_target_) {
         // Storage URLs are often signed for a limited time: ask the
         // registry for a fresh one.
-        cli::log_debug("Range request to the blob's storage URL answered " + std::to_string(r.status) +
+        logging::log_debug("Range request to the blob's storage URL answered " + std::to_string(r.status) +
                        "; asking the registry again");
         target = registry_target_;
         continue;
@@ -178,18 +178,18 @@ size_t ResumingBlobReader::read(uint8_t* buf, size_t n) {
       const bool progressed = offset_ - last_resume_offset_ >= kResumeMinProgress ||
                               (offset_ > last_resume_offset_ && now - last_resume_time_ >= kResumeMinInterval);
       if (!e.retryable() || !progressed || !reopen_) throw;
-      cli::log_debug("Reading blob body failed at offset " + std::to_string(offset_) + " (" + e.what() +
+      logging::log_debug("Reading blob body failed at offset " + std::to_string(offset_) + " (" + e.what() +
                      "), resuming");
       std::unique_ptr<net::ResponseStream> next;
       try {
         next = reopen_(offset_);
       } catch (const Error& e2) {
-        cli::log_debug(std::string("Resuming the blob download failed: ") + e2.what());
+        logging::log_debug(std::string("Resuming the blob download failed: ") + e2.what());
         throw e;
       }
       const net::Response& r = next->response();
       if (r.status != 206 || !content_range_starts_at(r.header("content-range"), offset_)) {
-        cli::log_debug("Server did not honour the range request (status " + std::to_string(r.status) + ")");
+        logging::log_debug("Server did not honour the range request (status " + std::to_string(r.status) + ")");
         throw e;
       }
       body_ = std::move(next);
@@ -210,7 +210,7 @@ DockerSource::DockerSource(const DockerImageReference& ref, const SystemContext&
   std::optional<Error> last_error;
   std::exception_ptr last_cause;
   for (const PullSource& s : sources) {
-    cli::log_debug("Trying to access \"" + s.ref.to_string() + "\"");
+    logging::log_debug("Trying to access \"" + s.ref.to_string() + "\"");
     try {
       auto client = make_client(*http_, ctx, s.ref, "pull", s.insecure);
       client_ = std::move(client);
@@ -221,7 +221,7 @@ DockerSource::DockerSource(const DockerImageReference& ref, const SystemContext&
         throw Error("Manifest does not match provided manifest digest " + *physical_.digest);
       return;
     } catch (const Error& e) {
-      cli::log_debug("Accessing \"" + s.ref.to_string() + "\" failed: " + e.what());
+      logging::log_debug("Accessing \"" + s.ref.to_string() + "\" failed: " + e.what());
       attempts.push_back({s.ref.to_string(), e.what()});
       last_error = e;
       last_cause = std::current_exception();
@@ -309,7 +309,7 @@ std::unique_ptr<Reader> DockerSource::get_blob(const manifest::Descriptor& blob,
     try {
       return get_external_blob(blob, size);
     } catch (const Error& e) {
-      cli::log_debug(std::string("Falling back to the registry for a foreign layer: ") + e.what());
+      logging::log_debug(std::string("Falling back to the registry for a foreign layer: ") + e.what());
     }
   }
   validate_digest(blob.digest);
@@ -336,7 +336,7 @@ std::unique_ptr<Reader> DockerSource::get_blob(const manifest::Descriptor& blob,
     if (first.status == 206 && parse_content_range(first.header("content-range"), &cr) && cr.first == 0 &&
         cr.last == chunk - 1 && (cr.total < 0 || cr.total == blob.size)) {
       const int64_t chunks = (blob.size + chunk - 1) / chunk;
-      cli::log_debug("Fetching blob " + blob.digest + " (" + std::to_string(blob.size) + " bytes) in " +
+      logging::log_debug("Fetching blob " + blob.digest + " (" + std::to_string(blob.size) + " bytes) in " +
                      std::to_string(chunks) + " ranges over " +
                      std::to_string(std::min<int64_t>(chunks, ranges.connections)) + " connections");
       auto source = std::make_shared<BlobRangeSource>(client_.get(), call.target, blob.digest, blob.size);
@@ -351,12 +351,12 @@ std::unique_ptr<Reader> DockerSource::get_blob(const manifest::Descriptor& blob,
     }
     if (first.status == 206 || first.status == 416) {
       // An answer for some other range is of no use: ask for the whole blob.
-      cli::log_debug("Unexpected answer to a range request for blob " + blob.digest + " (status " +
+      logging::log_debug("Unexpected answer to a range request for blob " + blob.digest + " (status " +
                      std::to_string(first.status) + "); fetching it as one stream");
       stream.reset();
       stream = client_->open(call);
     } else if (first.status == 200) {
-      cli::log_debug("The registry ignores range requests; fetching blob " + blob.digest + " as one stream");
+      logging::log_debug("The registry ignores range requests; fetching blob " + blob.digest + " as one stream");
     }
   }
   const net::Response& r = stream->response();

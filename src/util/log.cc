@@ -1,4 +1,4 @@
-#include "cli/log.h"
+#include "util/log.h"
 
 #include <unistd.h>
 
@@ -9,9 +9,9 @@
 
 #include <fmt/format.h>
 
-#include "cli/flags.h"
+#include "util/go_quote.h"
 
-namespace ferry::cli {
+namespace ferry::logging {
 
 namespace {
 
@@ -86,4 +86,4 @@ void log(Level level, const std::string& msg) {
   std::fflush(stderr);
 }
 
-}  // namespace ferry::cli
+}  // namespace ferry::logging

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace ferry::cli {
+namespace ferry::logging {
 
 enum class Level { Fatal, Error, Warning, Info, Debug };
 
@@ -22,4 +22,4 @@ inline void log_debug(const std::string& msg) {
 std::string format_log_line(Level level, const std::string& msg, bool tty, long elapsed_seconds,
                             const std::string& rfc3339_time);
 
-}  // namespace ferry::cli
+}  // namespace ferry::logging

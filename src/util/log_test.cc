@@ -1,8 +1,8 @@
-#include "cli/log.h"
+#include "util/log.h"
 
 #include <gtest/gtest.h>
 
-namespace ferry::cli {
+namespace ferry::logging {
 namespace {
 
 TEST(Log, PlainLinesQuoteLikeLogrus) {
@@ -19,4 +19,4 @@ TEST(Log, TerminalLinesCarryElapsedSeconds) {
 }
 
 }  // namespace
-}  // namespace ferry::cli
+}  // namespace ferry::logging
