@@ -13,9 +13,9 @@
 #include <ctime>
 #include <thread>
 
-#include "util/log.h"
 #include "io/fs.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace ferry {
 

@@ -3,7 +3,6 @@
 
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "util/log.h"
 #include "config/policy_file.h"
 #include "image/docker_reference.h"
 #include "io/fs.h"
@@ -11,6 +10,7 @@
 #include "ops/manifest_choice.h"
 #include "ops/retry.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace ferry::cli {
 

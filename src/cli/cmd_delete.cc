@@ -1,9 +1,9 @@
 // `delete IMAGE-NAME`.
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "util/log.h"
 #include "ops/retry.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace ferry::cli {
 

@@ -3,11 +3,11 @@
 
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "util/log.h"
 #include "ops/inspect.h"
 #include "ops/retry.h"
 #include "transports/docker/docker_reference.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace ferry::cli {
 

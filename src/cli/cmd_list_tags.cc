@@ -4,13 +4,13 @@
 
 #include "cli/command.h"
 #include "cli/duration.h"
-#include "util/log.h"
 #include "image/reference_grammar.h"
 #include "ops/retry.h"
 #include "transports/docker/docker_reference.h"
 #include "transports/docker_archive/archive_reference.h"
 #include "util/error.h"
 #include "util/gojson.h"
+#include "util/log.h"
 
 namespace ferry::cli {
 

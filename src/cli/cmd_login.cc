@@ -18,7 +18,6 @@
 #include <string_view>
 
 #include "cli/command.h"
-#include "util/log.h"
 #include "cli/login_prompt.h"
 #include "config/auth_file.h"
 #include "config/credential_store.h"
@@ -28,6 +27,7 @@
 #include "net/registry_client.h"
 #include "transports/docker/docker_reference.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace ferry::cli {
 

@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "util/log.h"
 #include "util/error.h"
+#include "util/log.h"
 
 using namespace ferry;
 using namespace ferry::cli;

@@ -1,11 +1,7 @@
 #include "ops/copy.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <future>
@@ -17,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cache/blob_info_cache.h"
-#include "util/log.h"
 #include "image/manifest/convert.h"
 #include "image/manifest/list.h"
 #include "image/manifest/manifest.h"
@@ -25,10 +20,12 @@
 #include "io/decompressed_digest.h"
 #include "io/digest.h"
 #include "io/fs.h"
+#include "io/spooled_blob.h"
 #include "ops/layer_media_type.h"
 #include "ops/manifest_choice.h"
 #include "ops/progress.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace ferry {
 
@@ -140,73 +137,6 @@ void run_on_threads(size_t n, F work) {
   for (size_t i = 0; i < n; ++i) threads.emplace_back(work, i);
   for (auto& t : threads) t.join();
 }
-
-// --dest-precompute-digests: a converted layer is written here first, so its
-// digest is known before anything is sent. The file is unlinked as soon as
-// it is created (mkstemp makes it 0600), so it is gone however the copy
-// ends; the open descriptor keeps it readable for the upload.
-class SpooledBlob {
- public:
-  explicit SpooledBlob(const std::string& dir) {
-    const std::string parent = dir.empty() ? std::string("/var/tmp") : dir;
-    std::string path = parent + "/ferry-precompute-XXXXXX";
-    fd_ = ::mkstemp(path.data());
-    if (fd_ < 0) throw path_error("creating a temporary file in", parent, errno);
-    ::unlink(path.c_str());
-    where_ = path;
-  }
-  ~SpooledBlob() { ::close(fd_); }
-  SpooledBlob(const SpooledBlob&) = delete;
-  SpooledBlob& operator=(const SpooledBlob&) = delete;
-
-  // Stores `in`, read to its end, hashing it.
-  void fill(Reader& in) {
-    DigestingReader hashed(in);
-    std::vector<uint8_t> buf(kCopyBufferSize);
-    for (;;) {
-      const size_t got = hashed.read(buf.data(), buf.size());
-      if (got == 0) break;
-      for (size_t done = 0; done < got;) {
-        const ssize_t w = ::write(fd_, buf.data() + done, got - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw path_error("write", where_, errno);
-        done += static_cast<size_t>(w);
-      }
-    }
-    digest_ = hashed.digest();
-    size_ = hashed.size();
-  }
-  const std::string& digest() const { return digest_; }
-  int64_t size() const { return size_; }
-
-  // The stored bytes from the start; valid while this object lives.
-  std::unique_ptr<Reader> reader() {
-    if (::lseek(fd_, 0, SEEK_SET) != 0) throw path_error("seek", where_, errno);
-    return std::make_unique<FdReader>(fd_, where_);
-  }
-
- private:
-  class FdReader : public Reader {
-   public:
-    FdReader(int fd, std::string where) : fd_(fd), where_(std::move(where)) {}
-    size_t read(uint8_t* buf, size_t n) override {
-      for (;;) {
-        const ssize_t r = ::read(fd_, buf, n);
-        if (r >= 0) return static_cast<size_t>(r);
-        if (errno != EINTR) throw path_error("read", where_, errno);
-      }
-    }
-
-   private:
-    int fd_;
-    std::string where_;
-  };
-
-  int fd_ = -1;
-  std::string where_;
-  std::string digest_;
-  int64_t size_ = 0;
-};
 
 // One image (not a list) between the phases of its copy: prepare fills the
 // first part, the layer pool new_layers, finish writes config and manifest.

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <charconv>
 
-#include "util/log.h"
 #include "image/manifest/manifest.h"
 #include "image/manifest/media_types.h"
 #include "io/digest.h"
 #include "net/link_header.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace ferry::docker {
 

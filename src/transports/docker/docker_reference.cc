@@ -1,6 +1,5 @@
 #include "transports/docker/docker_reference.h"
 
-#include "util/log.h"
 #include "config/certs_d.h"
 #include "config/credentials.h"
 #include "config/registries_conf.h"
@@ -12,6 +11,7 @@
 #include "transports/docker/docker_source.h"
 #include "util/error.h"
 #include "util/gotype.h"
+#include "util/log.h"
 
 namespace ferry::docker {
 

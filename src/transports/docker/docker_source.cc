@@ -5,7 +5,6 @@
 #include <charconv>
 #include <mutex>
 
-#include "util/log.h"
 #include "config/registries_conf.h"
 #include "image/manifest/manifest.h"
 #include "io/digest.h"
@@ -13,6 +12,7 @@
 #include "transports/docker/parallel_range_reader.h"
 #include "util/error.h"
 #include "util/gotype.h"
+#include "util/log.h"
 
 namespace ferry::docker {
 
