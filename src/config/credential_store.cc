@@ -8,12 +8,7 @@ namespace ferry {
 
 namespace {
 
-// hashicorp/go-multierror's text, which c/image's errors carry.
-[[noreturn]] void throw_all(const std::vector<std::string>& errors) {
-  std::string msg = errors.size() == 1 ? "1 error occurred:" : std::to_string(errors.size()) + " errors occurred:";
-  for (const std::string& e : errors) msg += "\n\t* " + e;
-  throw Error(msg + "\n\n");
-}
+[[noreturn]] void throw_all(const std::vector<std::string>& errors) { throw Error(go_multierror_text(errors)); }
 
 // A helper program is keyed by registry alone.
 void check_not_namespaced(const CredentialsKey& k, const std::string& helper) {

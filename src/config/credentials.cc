@@ -77,11 +77,8 @@ std::optional<Credentials> lookup_credentials(const SystemContext& ctx, const st
       errors.push_back(e.what());
     }
   }
-  if (!errors.empty()) {
-    std::string msg = "errors looking up credentials:";
-    for (const std::string& e : errors) msg += "\n\t* " + e;
-    throw Error(msg);
-  }
+  // As c/image's GetCredentials: every helper's failure, Go's multierror text.
+  if (!errors.empty()) throw Error(go_multierror_text(errors));
   return std::nullopt;
 }
 

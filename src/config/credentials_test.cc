@@ -105,9 +105,9 @@ TEST_F(CredentialsLookup, BrokenFileIsAnErrorNamingIt) {
     lookup_credentials(ctx_, "quay.io", "x");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "errors looking up credentials:\n\t* reading JSON file \"" +
-                                         path + "\": unmarshaling JSON at \"" + path +
-                                         "\": cannot unmarshal number into auths of type map");
+    EXPECT_EQ(std::string(e.what()), "1 error occurred:\n\t* reading JSON file \"" + path +
+                                         "\": unmarshaling JSON at \"" + path +
+                                         "\": cannot unmarshal number into auths of type map\n\n");
   }
 }
 
@@ -132,8 +132,8 @@ TEST_F(CredentialsLookup, RegistriesConfHelpersAreConsultedInOrder) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "errors looking up credentials:\n\t* error getting credentials - err: exec: "
-              "\"docker-credential-broken\": executable file not found in $PATH, out: ``");
+              "1 error occurred:\n\t* error getting credentials - err: exec: "
+              "\"docker-credential-broken\": executable file not found in $PATH, out: ``\n\n");
   }
 }
 

@@ -7,6 +7,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace ferry {
 
@@ -32,6 +33,14 @@ class NotFoundError : public Error {
 // registry's error code) stays visible to --retry-times' classification.
 [[noreturn]] inline void rethrow_with_context(const std::string& context, const Error& e) {
   std::throw_with_nested(Error(context + ": " + e.what(), e.exit_code()));
+}
+
+// hashicorp/go-multierror's text, which containers/image's errors carry
+// where several attempts all failed: "1 error occurred:\n\t* e\n\n".
+inline std::string go_multierror_text(const std::vector<std::string>& errors) {
+  std::string msg = errors.size() == 1 ? "1 error occurred:" : std::to_string(errors.size()) + " errors occurred:";
+  for (const std::string& e : errors) msg += "\n\t* " + e;
+  return msg + "\n\n";
 }
 
 }  // namespace ferry
