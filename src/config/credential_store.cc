@@ -8,8 +8,6 @@ namespace ferry {
 
 namespace {
 
-[[noreturn]] void throw_all(const std::vector<std::string>& errors) { throw Error(go_multierror_text(errors)); }
-
 // A helper program is keyed by registry alone.
 void check_not_namespaced(const CredentialsKey& k, const std::string& helper) {
   if (k.key != k.registry)
@@ -36,7 +34,7 @@ std::string store_credentials(const std::vector<std::string>& helpers,
     }
   }
   if (errors.empty()) throw Error("no credential helpers configured to store credentials in");
-  throw_all(errors);
+  throw Error(go_multierror_text(errors));
 }
 
 bool remove_stored_credentials(const std::vector<std::string>& helpers,
@@ -56,7 +54,7 @@ bool remove_stored_credentials(const std::vector<std::string>& helpers,
       errors.push_back(e.what());
     }
   }
-  if (!errors.empty()) throw_all(errors);
+  if (!errors.empty()) throw Error(go_multierror_text(errors));
   return removed;
 }
 
@@ -82,7 +80,7 @@ void remove_all_stored_credentials(const std::vector<std::string>& helpers,
       errors.push_back(e.what());
     }
   }
-  if (!errors.empty()) throw_all(errors);
+  if (!errors.empty()) throw Error(go_multierror_text(errors));
 }
 
 }  // namespace ferry

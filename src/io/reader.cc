@@ -127,6 +127,19 @@ struct DigestVerifyingReader::Impl {
     failure = msg;
     throw Error(msg);
   }
+  [[noreturn]] void fail_oversized(int64_t at_least) {
+    fail("Size mismatch when copying " + digest + ", expected " + std::to_string(size) + ", got at least " +
+         std::to_string(at_least));
+  }
+  // Reads from the source; its error sticks as a mismatch does.
+  size_t read_inner(uint8_t* buf, size_t n) {
+    try {
+      return inner->read(buf, n);
+    } catch (const Error& e) {
+      failure = e.what();
+      throw;
+    }
+  }
   // Compares the digest of everything read; afterwards read() returns 0.
   void verify() {
     const std::string actual = algorithm + ":" + final_hex(ctx.get());
@@ -168,17 +181,9 @@ size_t DigestVerifyingReader::read(uint8_t* buf, size_t n) {
     const uint64_t room = static_cast<uint64_t>(s.size - s.total) + 1;
     if (room < n) n = static_cast<size_t>(room);
   }
-  size_t got;
-  try {
-    got = s.inner->read(buf, n);
-  } catch (const Error& e) {
-    s.failure = e.what();
-    throw;
-  }
+  const size_t got = s.read_inner(buf, n);
   s.total += static_cast<int64_t>(got);
-  if (s.size >= 0 && s.total > s.size)
-    s.fail("Size mismatch when copying " + s.digest + ", expected " + std::to_string(s.size) +
-           ", got at least " + std::to_string(s.total));
+  if (s.size >= 0 && s.total > s.size) s.fail_oversized(s.total);
   if (got > 0) {
     update(s.ctx.get(), buf, got);
     // At the declared size the verdict comes now, before these last bytes
@@ -187,16 +192,7 @@ size_t DigestVerifyingReader::read(uint8_t* buf, size_t n) {
     // a corrupt blob's final bytes would already be on their way.
     if (s.size >= 0 && s.total == s.size) {
       uint8_t probe;
-      size_t more;
-      try {
-        more = s.inner->read(&probe, 1);
-      } catch (const Error& e) {
-        s.failure = e.what();
-        throw;
-      }
-      if (more > 0)
-        s.fail("Size mismatch when copying " + s.digest + ", expected " + std::to_string(s.size) +
-               ", got at least " + std::to_string(s.total + 1));
+      if (s.read_inner(&probe, 1) > 0) s.fail_oversized(s.total + 1);
       s.verify();
     }
     return got;

@@ -342,14 +342,9 @@ class Copier {
   }
 
   Descriptor write_manifest(const ImageJob& job, const manifest::ImageManifest& m, const std::string& mime) {
-    const Descriptor& config_desc = job.config_desc;
-    const std::string& config_bytes = job.config_bytes;
-    const std::vector<Signature>& sigs = job.sigs;
-    const bool as_instance = job.as_instance;
-    const ImageJob::EarlyConfig early = job.early_config;
     std::string bytes;
-    Descriptor cfg = config_desc;
-    std::string cfg_bytes = config_bytes;
+    Descriptor cfg = job.config_desc;
+    std::string cfg_bytes = job.config_bytes;
     if (mime == m.mime_type()) {
       bytes = m.serialize();
     } else {
@@ -360,7 +355,7 @@ class Copier {
         for (const Descriptor& l : job.new_layers) copts.layer_sizes.push_back(l.size);
         copts.layer_updates = job.layer_updates;
       }
-      manifest::Converted c = manifest::convert_manifest(m, config_bytes, mime, copts);
+      manifest::Converted c = manifest::convert_manifest(m, job.config_bytes, mime, copts);
       bytes = c.manifest->serialize();
       if (c.config) {
         cfg_bytes = std::move(*c.config);
@@ -369,12 +364,12 @@ class Copier {
       }
     }
     if (!cfg.digest.empty()) {
-      const bool as_source = cfg.digest == config_desc.digest;
+      const bool as_source = cfg.digest == job.config_desc.digest;
       // Stored during the layers already: only its progress line is due,
       // here, where skopeo prints it.
-      if (as_source && early == ImageJob::EarlyConfig::Found) {
+      if (as_source && job.early_config == ImageJob::EarlyConfig::Found) {
         report_.blob_skipped("config", cfg.digest);
-      } else if (as_source && early == ImageJob::EarlyConfig::Uploaded) {
+      } else if (as_source && job.early_config == ImageJob::EarlyConfig::Uploaded) {
         auto in = report_.start_blob("config", cfg.digest, cfg.size, std::make_unique<StringReader>(cfg_bytes));
         read_all(*in, cfg_bytes.size());
       } else if (auto reused = dst_.try_reuse_blob_from(cfg, mount_candidates(cfg.digest, as_source))) {
@@ -388,10 +383,10 @@ class Copier {
     }
     const std::string digest = manifest::manifest_digest(bytes);
     report_.line("Writing manifest to image destination");
-    dst_.put_manifest(bytes, mime, as_instance ? digest : "");
-    if (!sigs.empty()) {
+    dst_.put_manifest(bytes, mime, job.as_instance ? digest : "");
+    if (!job.sigs.empty()) {
       report_.line("Storing signatures");
-      dst_.put_signatures(sigs, as_instance ? digest : "");
+      dst_.put_signatures(job.sigs, job.as_instance ? digest : "");
     }
     Descriptor out;
     out.media_type = mime;
@@ -500,12 +495,12 @@ class Copier {
       }
       for (const auto& [job, i] : t.users) {
         if (job->needs_diff_ids) job->computed_diff_ids[i] = outcome.diff_id;
-        job->layer_updates[i] = manifest::LayerUpdate{d, outcome.op, outcome.algorithm};
         // copy_layer keeps a layer's URLs and annotations; each user
         // keeps its own.
         Descriptor mine = d;
         mine.urls = job->src_layers[i].urls;
         mine.annotations = job->src_layers[i].annotations;
+        job->layer_updates[i] = manifest::LayerUpdate{mine, outcome.op, outcome.algorithm};
         job->new_layers[i] = std::move(mine);
       }
     };
@@ -692,10 +687,11 @@ class Copier {
     std::unique_ptr<Reader> stream = std::move(peek);
     if (!spooling)
       stream = report_.start_blob("blob", layer.digest, layer.size >= 0 ? layer.size : size, std::move(stream));
-    // A recompression does not hash the uncompressed stream in between
-    // (1.6 GB for a 500 MB image, a tenth of the copy's CPU): the cache
-    // records the conversion itself instead, which is what a repeated copy
-    // needs. containers/image does not compute it either.
+    // A recompression hashes the uncompressed stream in between only when a
+    // schema 1 conversion needs the DiffID (1.6 GB for a 500 MB image, a
+    // tenth of the copy's CPU): otherwise the cache records the conversion
+    // itself, which is what a repeated copy needs. containers/image does
+    // not compute it either.
     UncompressedDigester* between = nullptr;
     DecompressedDigestTee* tee = nullptr;
     if (result != have) {
@@ -732,6 +728,21 @@ class Copier {
       want_desc.digest.clear();
       want_desc.size = -1;
     }
+    // What was stored (or found) under `digest`: the cache learns it, the
+    // new descriptor says it.
+    auto stored_as = [&](const std::string& digest, int64_t stored_size) {
+      record_copied(layer.digest, have, digest, result);
+      if (must_read) note_uncompressed(layer.digest, digest, uncompressed_digest(digest), uncompressed_out);
+      Descriptor d = layer;
+      d.digest = digest;
+      d.size = stored_size;
+      if (result != have) {
+        d.media_type = converted_media_type(layer.media_type, result);
+        note_conversion(outcome, have, result);
+      }
+      return d;
+    };
+
     std::optional<SpooledBlob> spool;
     std::unique_ptr<Reader> upload;  // from the spool; stream (and the verifier in it) stays alive
     if (spooling) {
@@ -742,32 +753,15 @@ class Copier {
       want_desc.size = spool->size();
       logging::log_debug("Precomputed digest " + want_desc.digest + " of " + layer.digest + " as " +
                      compression_name(result));
-      if (auto reused = dst_.try_reuse_blob_from(want_desc, mount_candidates(want_desc.digest, /*in_source=*/false))) {
+      if (dst_.try_reuse_blob_from(want_desc, mount_candidates(want_desc.digest, /*in_source=*/false))) {
         report_.blob_skipped("blob", layer.digest);
-        record_copied(layer.digest, have, want_desc.digest, result);
-        if (must_read) note_uncompressed(layer.digest, want_desc.digest, uncompressed_digest(want_desc.digest), uncompressed_out);
-        Descriptor d = layer;
-        d.digest = want_desc.digest;
-        d.size = want_desc.size;
-        d.media_type = converted_media_type(layer.media_type, result);
-        note_conversion(outcome, have, result);
-        return d;
+        return stored_as(want_desc.digest, want_desc.size);
       }
       upload = report_.start_blob("blob", layer.digest, spool->size(), spool->reader());
     }
     Descriptor stored = dst_.put_blob(upload ? *upload : *stream, want_desc, /*is_config=*/false);
     if (!spooling) drain_source();
-    record_copied(layer.digest, have, stored.digest, result);
-    if (must_read) note_uncompressed(layer.digest, stored.digest, uncompressed_digest(stored.digest), uncompressed_out);
-
-    Descriptor d = layer;
-    d.digest = stored.digest;
-    d.size = stored.size;
-    if (result != have) {
-      d.media_type = converted_media_type(layer.media_type, result);
-      note_conversion(outcome, have, result);
-    }
-    return d;
+    return stored_as(stored.digest, stored.size);
   }
 
   // A schema 1 layer has no media type to convert; its manifest's
