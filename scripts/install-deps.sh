@@ -13,7 +13,7 @@ PKGS=(
   libtomlplusplus-dev libsqlite3-dev libgpgme-dev libsodium-dev
   # tests: unit, system, fuzz, and the real peers they talk to
   libgtest-dev bats jq clang libclang-rt-14-dev
-  docker-registry skopeo apache2-utils busybox-static openssl curl iproute2 python3
+  docker-registry skopeo apache2-utils busybox-static openssl curl iproute2 python3 zstd
 )
 
 missing=()

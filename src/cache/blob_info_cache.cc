@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -25,8 +26,10 @@ namespace {
 // future-format SQLite file under this name is recognised and replaced
 // rather than misread.
 constexpr int kApplicationId = 0x46525931;
-// 2 added `conversions`; a version-1 file is upgraded in place.
-constexpr int kSchemaVersion = 2;
+// 2 added `conversions`; 3 added `meta` (the last prune time) and an index
+// on known_locations.last_seen for pruning. Older files are upgraded in
+// place.
+constexpr int kSchemaVersion = 3;
 // Concurrent ferry processes hold the write lock for one short transaction;
 // waiting this long only matters on a badly stalled disk.
 constexpr int kBusyTimeoutMs = 10000;
@@ -34,6 +37,9 @@ constexpr int kBusyTimeoutMs = 10000;
 // huge rows then fails with SQLITE_TOOBIG instead of being read into memory.
 constexpr int kMaxRowLength = 64 * 1024;
 constexpr int kLockAttempts = 1000;  // × 10 ms
+// The WAL file is reused, not shrunk, after a checkpoint; without a limit it
+// would keep the size of the largest transaction ever written to it.
+constexpr int kJournalSizeLimit = 4 * 1024 * 1024;
 
 // result_digest is source_digest's content, converted by ferry itself to
 // compressor. Known by construction, so unlike an uncompressed digest it
@@ -42,6 +48,15 @@ const char* const kCreateConversions =
     "CREATE TABLE conversions ("
     " source_digest TEXT NOT NULL, compressor TEXT NOT NULL, result_digest TEXT NOT NULL,"
     " PRIMARY KEY (source_digest, compressor, result_digest))";
+
+// Small facts about the file itself; "last_prune" is the time of the last
+// complete prune, in the clock's seconds.
+const char* const kCreateMeta =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)";
+// Expiry and the location cap take the oldest rows first; without it each
+// prune would scan and sort the whole table.
+const char* const kCreateLocationsByLastSeen =
+    "CREATE INDEX known_locations_by_last_seen ON known_locations (last_seen)";
 
 const char* const kSchema[] = {
     "CREATE TABLE uncompressed_digests ("
@@ -56,16 +71,21 @@ const char* const kSchema[] = {
     " location TEXT NOT NULL, last_seen INTEGER NOT NULL,"
     " PRIMARY KEY (transport, scope, digest, location))",
     kCreateConversions,
+    kCreateMeta,
+    kCreateLocationsByLastSeen,
 };
 
+// The tables without a timestamp are capped by rowid, oldest first. An
+// upsert (ON CONFLICT DO UPDATE / DO NOTHING) would keep a row's first
+// rowid, so a fact every copy re-learns would still be evicted as if
+// unused since it was first recorded; REPLACE gives a re-recorded fact a
+// new rowid, making the cap evict what no copy has recorded for longest
+// (and "most recently recorded first" below mean just that).
 const char* const kInsertUncompressed =
-    "INSERT INTO uncompressed_digests (any_digest, uncompressed_digest) VALUES (?1, ?2)"
-    " ON CONFLICT (any_digest) DO UPDATE SET uncompressed_digest = excluded.uncompressed_digest";
+    "INSERT OR REPLACE INTO uncompressed_digests (any_digest, uncompressed_digest) VALUES (?1, ?2)";
 const char* const kSelectUncompressed =
     "SELECT uncompressed_digest FROM uncompressed_digests WHERE any_digest = ?1";
-const char* const kInsertCompressor =
-    "INSERT INTO digest_compressors (digest, compressor) VALUES (?1, ?2)"
-    " ON CONFLICT (digest) DO UPDATE SET compressor = excluded.compressor";
+const char* const kInsertCompressor = "INSERT OR REPLACE INTO digest_compressors (digest, compressor) VALUES (?1, ?2)";
 const char* const kSelectCompressor = "SELECT compressor FROM digest_compressors WHERE digest = ?1";
 const char* const kInsertLocation =
     "INSERT INTO known_locations (transport, scope, digest, location, last_seen)"
@@ -82,8 +102,7 @@ const char* const kSelectVariantsInScope =
     " WHERE u.uncompressed_digest = ?1 AND c.compressor = ?2"
     " GROUP BY u.any_digest ORDER BY max(k.last_seen) DESC, u.any_digest LIMIT ?5";
 const char* const kInsertConversion =
-    "INSERT INTO conversions (source_digest, compressor, result_digest) VALUES (?1, ?2, ?3)"
-    " ON CONFLICT DO NOTHING";
+    "INSERT OR REPLACE INTO conversions (source_digest, compressor, result_digest) VALUES (?1, ?2, ?3)";
 const char* const kSelectConversions =
     "SELECT result_digest FROM conversions WHERE source_digest = ?1 AND compressor = ?2"
     " ORDER BY rowid DESC LIMIT ?3";
@@ -93,12 +112,47 @@ const char* const kSelectVariants =
     " WHERE u.uncompressed_digest = ?1 AND c.compressor = ?2"
     " ORDER BY u.rowid DESC LIMIT ?3";
 
+const char* const kSelectLastPrune = "SELECT value FROM meta WHERE key = 'last_prune'";
+const char* const kSetLastPrune =
+    "INSERT INTO meta (key, value) VALUES ('last_prune', ?1)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+const char* const kDeleteExpiredLocations =
+    "DELETE FROM known_locations WHERE rowid IN"
+    " (SELECT rowid FROM known_locations WHERE last_seen < ?1 ORDER BY last_seen LIMIT ?2)";
+
+// A table trimmed to limits.*cap rows by deleting its oldest (first in
+// delete_oldest's order) ?1 rows.
+struct CappedTable {
+  const char* what;
+  const char* count;
+  const char* delete_oldest;
+  int64_t BlobInfoCache::Limits::*cap;
+};
+const CappedTable kCappedTables[] = {
+    {"locations", "SELECT count(*) FROM known_locations",
+     "DELETE FROM known_locations WHERE rowid IN"
+     " (SELECT rowid FROM known_locations ORDER BY last_seen, rowid LIMIT ?1)",
+     &BlobInfoCache::Limits::max_locations},
+    {"uncompressed digests", "SELECT count(*) FROM uncompressed_digests",
+     "DELETE FROM uncompressed_digests WHERE rowid IN"
+     " (SELECT rowid FROM uncompressed_digests ORDER BY rowid LIMIT ?1)",
+     &BlobInfoCache::Limits::max_uncompressed_digests},
+    {"compressors", "SELECT count(*) FROM digest_compressors",
+     "DELETE FROM digest_compressors WHERE rowid IN"
+     " (SELECT rowid FROM digest_compressors ORDER BY rowid LIMIT ?1)",
+     &BlobInfoCache::Limits::max_digest_compressors},
+    {"conversions", "SELECT count(*) FROM conversions",
+     "DELETE FROM conversions WHERE rowid IN (SELECT rowid FROM conversions ORDER BY rowid LIMIT ?1)",
+     &BlobInfoCache::Limits::max_conversions},
+};
+
 // Preparing these proves an existing file has the tables and columns
 // this code uses.
 const char* const kAllStatements[] = {kInsertUncompressed, kSelectUncompressed, kInsertCompressor,
                                       kSelectCompressor,   kInsertLocation,     kSelectLocations,
                                       kSelectVariantsInScope, kSelectVariants, kInsertConversion,
-                                      kSelectConversions};
+                                      kSelectConversions, kSelectLastPrune,  kSetLastPrune,
+                                      kDeleteExpiredLocations};
 
 // Stored compressor names (containers/image's, "uncompressed" included).
 const char* compressor_name(Compression c) {
@@ -108,13 +162,14 @@ const char* compressor_name(Compression c) {
     case Compression::Bzip2: return "bzip2";
     case Compression::Xz: return "xz";
     case Compression::Zstd: return "zstd";
+    case Compression::ZstdChunked: return "zstd:chunked";
   }
   return "unknown";
 }
 
 std::optional<Compression> compressor_from_name(const std::string& s) {
   for (Compression c : {Compression::None, Compression::Gzip, Compression::Bzip2, Compression::Xz,
-                        Compression::Zstd}) {
+                        Compression::Zstd, Compression::ZstdChunked}) {
     if (s == compressor_name(c)) return c;
   }
   return std::nullopt;
@@ -214,19 +269,25 @@ std::optional<int64_t> query_int(sqlite3* db, const char* sql, int* rc) {
   return s.column_int(0);
 }
 
-bool upgrade_from_v1(sqlite3* db) {
-  if (!exec_sql(db, "BEGIN IMMEDIATE")) return false;
+// Brings a version-1 or -2 file to kSchemaVersion, each step adding what
+// its version added. SQLITE_OK, or the code of the step that failed (read
+// before ROLLBACK, which would reset it).
+int upgrade(sqlite3* db) {
+  if (!exec_sql(db, "BEGIN IMMEDIATE")) return sqlite3_errcode(db);
   // Another process may have upgraded it between our check and the lock.
   int rc = SQLITE_OK;
   auto version = query_int(db, "PRAGMA user_version", &rc);
   bool ok = version.has_value();
-  if (ok && *version == 1) {
-    ok = exec_sql(db, kCreateConversions) &&
+  if (ok && (*version == 1 || *version == 2)) {
+    if (*version == 1) ok = exec_sql(db, kCreateConversions);
+    ok = ok && exec_sql(db, kCreateMeta) && exec_sql(db, kCreateLocationsByLastSeen) &&
          exec_sql(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   }
   ok = ok && exec_sql(db, "COMMIT");
-  if (!ok) exec_sql(db, "ROLLBACK");
-  return ok;
+  if (ok) return SQLITE_OK;
+  int code = version ? sqlite3_errcode(db) : rc;
+  exec_sql(db, "ROLLBACK");
+  return code == SQLITE_OK ? SQLITE_ERROR : code;
 }
 
 // Opens (creating if new) and validates the file at path. *why explains a
@@ -256,6 +317,7 @@ Opened open_file(const std::string& path, sqlite3** out, std::string* why) {
     if (wal.column_text(0) != "wal") logging::log_debug("blob-info cache " + path + " is not in WAL mode");
   }
   exec_sql(db, "PRAGMA synchronous = NORMAL");
+  exec_sql(db, ("PRAGMA journal_size_limit = " + std::to_string(kJournalSizeLimit)).c_str());
 
   int qrc = SQLITE_OK;
   auto app = query_int(db, "PRAGMA application_id", &qrc);
@@ -268,10 +330,11 @@ Opened open_file(const std::string& path, sqlite3** out, std::string* why) {
       int code = sqlite3_errcode(db);
       return fail(classify(code), code, "creating the schema");
     }
-  } else if (*app == kApplicationId && *version == 1) {
-    if (!upgrade_from_v1(db)) {
-      int code = sqlite3_errcode(db);
-      return fail(classify(code), code, "upgrading the schema");
+  } else if (*app == kApplicationId && (*version == 1 || *version == 2)) {
+    if (int code = upgrade(db); code != SQLITE_OK) {
+      // SQLITE_ERROR: the file's own tables are in the way (a `meta` of
+      // another shape, say), which no later attempt would get past.
+      return fail((code & 0xff) == SQLITE_ERROR ? Opened::Broken : classify(code), code, "upgrading the schema");
     }
   } else if (*app != kApplicationId || *version != kSchemaVersion) {
     *why = "not a ferry blob-info cache (application_id " + std::to_string(*app) + ", user_version " +
@@ -282,6 +345,12 @@ Opened open_file(const std::string& path, sqlite3** out, std::string* why) {
   for (const char* sql : kAllStatements) {
     Stmt s(db, sql);
     if (!s.ok()) return fail(Opened::Broken, s.rc(), "checking the schema");
+  }
+  for (const CappedTable& t : kCappedTables) {
+    for (const char* sql : {t.count, t.delete_oldest}) {
+      Stmt s(db, sql);
+      if (!s.ok()) return fail(Opened::Broken, s.rc(), "checking the schema");
+    }
   }
   *out = db;
   return Opened::Ok;
@@ -342,6 +411,25 @@ class OpenLock {
   std::string why_;
 };
 
+// Pruning never waits for another writer: whichever process closes the
+// cache next prunes instead. Once it holds the write lock it waits as
+// usual (in rollback-journal mode a commit waits for readers to finish).
+class NoBusyWait {
+ public:
+  explicit NoBusyWait(sqlite3* db) : db_(db) { sqlite3_busy_timeout(db_, 0); }
+  ~NoBusyWait() { sqlite3_busy_timeout(db_, kBusyTimeoutMs); }
+  NoBusyWait(const NoBusyWait&) = delete;
+  NoBusyWait& operator=(const NoBusyWait&) = delete;
+
+ private:
+  sqlite3* db_;
+};
+
+bool is_busy(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
 void remove_database_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
 }
@@ -360,7 +448,13 @@ std::string blob_info_cache_dir(const SystemContext& ctx) {
 BlobInfoCache::BlobInfoCache(sqlite3* db, std::string path)
     : db_(db), path_(std::move(path)), clock_([] { return static_cast<int64_t>(std::time(nullptr)); }) {}
 
-BlobInfoCache::~BlobInfoCache() { sqlite3_close_v2(db_); }
+BlobInfoCache::~BlobInfoCache() {
+  try {
+    prune_if_due();
+  } catch (...) {  // nothing in it throws but allocation (or a test's clock)
+  }
+  sqlite3_close_v2(db_);
+}
 
 std::unique_ptr<BlobInfoCache> BlobInfoCache::open_memory() {
   return std::unique_ptr<BlobInfoCache>(new BlobInfoCache(open_memory_db(), ""));
@@ -507,6 +601,95 @@ std::vector<std::string> BlobInfoCache::conversions(const std::string& source_di
   s.text(1, source_digest).text(2, compressor_name(c)).integer(3, static_cast<int64_t>(std::min<size_t>(limit, 1000)));
   while (s.step() == SQLITE_ROW) out.push_back(s.column_text(0));
   return out;
+}
+
+BlobInfoCache::PruneResult BlobInfoCache::prune_if_due() {
+  if (!db_ || path_.empty()) return PruneResult::Skipped;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  // A Transaction is open: its records are not ours to commit.
+  if (!sqlite3_get_autocommit(db_)) return PruneResult::Skipped;
+  return prune_locked(clock_());
+}
+
+BlobInfoCache::PruneResult BlobInfoCache::prune_locked(int64_t now) {
+  auto say = [&](const std::string& msg) { logging::log_debug("Blob info cache " + path_ + ": " + msg); };
+  // nullopt (with *rc) when the time cannot be read. A time more than an
+  // interval ahead (a clock set far back, a garbage value) makes a prune
+  // due rather than postponing it indefinitely.
+  auto due = [&](int* rc) -> std::optional<bool> {
+    Stmt s(db_, kSelectLastPrune);
+    int r = s.step();
+    if (r == SQLITE_DONE) return true;
+    if (r != SQLITE_ROW) {
+      *rc = r;
+      return std::nullopt;
+    }
+    int64_t last = s.column_int(0);
+    return last > now + kBlobInfoCachePruneIntervalSeconds || last <= now - kBlobInfoCachePruneIntervalSeconds;
+  };
+  auto give_up = [&](const std::string& what, int code) {
+    const bool busy = is_busy(code);
+    say((busy ? "pruning left for later, " : "pruning failed, ") + what + ": " + db_error(db_, code));
+    return busy ? PruneResult::Busy : PruneResult::Failed;
+  };
+
+  int rc = SQLITE_OK;
+  auto is_due = due(&rc);
+  if (!is_due) return give_up("reading the last prune time", rc);
+  if (!*is_due) return PruneResult::NotDue;
+  {
+    NoBusyWait quick(db_);
+    if (!exec("BEGIN IMMEDIATE")) return give_up("starting a transaction", sqlite3_errcode(db_));
+  }
+
+  auto roll_back = [&](const std::string& what, int code) {
+    std::string why = db_error(db_, code);  // before ROLLBACK replaces it
+    exec("ROLLBACK");
+    const bool busy = is_busy(code);
+    say((busy ? "pruning left for later, " : "pruning failed, ") + what + ": " + why);
+    return busy ? PruneResult::Busy : PruneResult::Failed;
+  };
+  // Another process may have pruned between the check and the lock.
+  is_due = due(&rc);
+  if (!is_due) return roll_back("reading the last prune time", rc);
+  if (!*is_due) {
+    exec("ROLLBACK");
+    return PruneResult::NotDue;
+  }
+
+  const int64_t budget = limits_.max_deletes_per_prune;
+  int64_t removed = 0;
+  bool complete = true;
+  {
+    Stmt s(db_, kDeleteExpiredLocations);
+    s.integer(1, now - limits_.retention_seconds).integer(2, budget);
+    if (s.step() != SQLITE_DONE) return roll_back("deleting expired locations", s.rc());
+    removed += sqlite3_changes64(db_);
+    if (removed >= budget) complete = false;  // there may be more
+  }
+  for (const CappedTable& t : kCappedTables) {
+    int64_t excess = 0;
+    {
+      Stmt count(db_, t.count);
+      if (count.step() != SQLITE_ROW) return roll_back(std::string("counting ") + t.what, count.rc());
+      excess = count.column_int(0) - limits_.*t.cap;
+    }
+    if (excess <= 0) continue;
+    const int64_t n = std::min(excess, budget - removed);
+    if (n < excess) complete = false;
+    if (n <= 0) break;
+    Stmt s(db_, t.delete_oldest);
+    if (s.integer(1, n).step() != SQLITE_DONE) return roll_back(std::string("trimming ") + t.what, s.rc());
+    removed += sqlite3_changes64(db_);
+  }
+  if (complete) {
+    Stmt s(db_, kSetLastPrune);
+    if (s.integer(1, now).step() != SQLITE_DONE) return roll_back("recording the prune time", s.rc());
+  }
+  if (!exec("COMMIT")) return roll_back("committing", sqlite3_errcode(db_));
+  if (removed > 0 || !complete)
+    say("pruned " + std::to_string(removed) + " rows" + (complete ? "" : ", more next time"));
+  return complete ? PruneResult::Pruned : PruneResult::Incomplete;
 }
 
 BlobInfoCache::Transaction::Transaction(BlobInfoCache& c) : cache_(c), lock_(c.mu_) {

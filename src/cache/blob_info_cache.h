@@ -14,6 +14,11 @@
 // confirming the blob (HEAD / mount), and every failure (read-only home, a
 // corrupt or foreign file, a busy database) degrades to "nothing known",
 // logged at debug level. It never throws.
+//
+// The file is bounded: at most once a day (per file) a closing cache
+// drops locations not seen for kBlobInfoCacheRetentionSeconds and trims
+// every table to a row cap, in one short transaction that is skipped when
+// another process is writing. See prune_if_due().
 #pragma once
 
 #include <cstddef>
@@ -34,6 +39,14 @@ namespace ferry {
 
 inline constexpr const char* kBlobInfoCacheFileName = "ferry-blob-info-cache-v1.sqlite";
 
+// A location (repository) not confirmed for this long has probably been
+// deleted or retagged away; a mount attempt from it would only cost a
+// round trip. A quarter covers release cycles of images mirrored rarely.
+inline constexpr int64_t kBlobInfoCacheRetentionSeconds = 90 * 24 * 3600;
+// How often one cache file is pruned: often enough that a day's growth
+// is all that accumulates, rarely enough that the cost never shows.
+inline constexpr int64_t kBlobInfoCachePruneIntervalSeconds = 24 * 3600;
+
 // The directory the cache lives in: ctx.blob_info_cache_dir, else
 // $FERRY_BLOB_INFO_CACHE_DIR, else /var/lib/containers/cache for root and
 // ${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache otherwise. Empty when
@@ -42,6 +55,23 @@ std::string blob_info_cache_dir(const SystemContext& ctx);
 
 class BlobInfoCache {
  public:
+  // Row caps. Measured with digests, a registry host and repository names
+  // of typical length, full tables take about 17 + 13 + 7 + 3.5 MiB, so the
+  // file stays near 40 MiB. Each copied blob adds a row or two to
+  // locations and compressors, uncompressed digests come from conversions
+  // and DiffID hashing, conversions from recompression only.
+  struct Limits {
+    int64_t retention_seconds = kBlobInfoCacheRetentionSeconds;
+    int64_t max_locations = 50000;
+    int64_t max_uncompressed_digests = 40000;
+    int64_t max_digest_compressors = 40000;
+    int64_t max_conversions = 10000;
+    // Rows one prune deletes at most, so its write transaction stays well
+    // under a second even on a file that grew unbounded before pruning
+    // existed; the rest goes in the next prune, which is due at once.
+    int64_t max_deletes_per_prune = 10000;
+  };
+
   // The persistent cache for a copy whose destination is configured by ctx
   // (as containers/image keys it); memory-only if that cannot be opened.
   static std::unique_ptr<BlobInfoCache> open_default(const SystemContext& ctx);
@@ -104,19 +134,35 @@ class BlobInfoCache {
     bool open_ = false;
   };
 
+  enum class PruneResult {
+    Skipped,     // memory-only, or inside a Transaction
+    NotDue,      // pruned less than a day ago (by any process)
+    Pruned,      // bounds enforced; next prune due in a day
+    Incomplete,  // max_deletes_per_prune reached; due again at once
+    Busy,        // another connection was writing: left for a later one
+    Failed,      // logged at debug level
+  };
+  // Enforces the retention and the row caps if the file was last pruned a
+  // day ago or more (or never). Costs one indexed read when not due. Never
+  // waits for another writer and never throws; the destructor calls it.
+  PruneResult prune_if_due();
+
   // Seconds since the epoch used for last_seen; tests make it deterministic.
   void set_clock_for_testing(std::function<int64_t()> clock) { clock_ = std::move(clock); }
+  void set_limits_for_testing(const Limits& limits) { limits_ = limits; }
 
  private:
   BlobInfoCache(sqlite3* db, std::string path);
 
   bool exec(const char* sql);
   void note_failure(const char* what);
+  PruneResult prune_locked(int64_t now);
 
   sqlite3* db_ = nullptr;  // null: every operation is a no-op
   std::string path_;       // empty: memory only
   std::recursive_mutex mu_;
   std::function<int64_t()> clock_;
+  Limits limits_;
   bool warned_ = false;
 };
 

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <map>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,15 @@ namespace ferry {
 namespace {
 
 const std::string kG = "sha256:" + std::string(64, 'a');  // a gzip blob
+// The schema session-2 ferry wrote (version 1: everything but `conversions`).
+const std::string kVersionOneSchema =
+    "PRAGMA application_id = 1179801905; PRAGMA user_version = 1;"
+    "CREATE TABLE uncompressed_digests (any_digest TEXT PRIMARY KEY NOT NULL,"
+    " uncompressed_digest TEXT NOT NULL);"
+    "CREATE INDEX uncompressed_digests_by_value ON uncompressed_digests (uncompressed_digest);"
+    "CREATE TABLE digest_compressors (digest TEXT PRIMARY KEY NOT NULL, compressor TEXT NOT NULL);"
+    "CREATE TABLE known_locations (transport TEXT NOT NULL, scope TEXT NOT NULL, digest TEXT NOT NULL,"
+    " location TEXT NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (transport, scope, digest, location));";
 const std::string kZ = "sha256:" + std::string(64, 'b');  // its zstd variant
 const std::string kU = "sha256:" + std::string(64, 'c');  // their uncompressed content
 const std::string kOther = "sha256:" + std::string(64, 'd');
@@ -239,7 +249,7 @@ TEST_F(BlobInfoCacheTest, OwnIdWithWrongTablesIsReplaced) {
 
 TEST_F(BlobInfoCacheTest, FutureVersionIsReplacedNotMisread) {
   { open()->record_uncompressed(kG, kU); }
-  raw_sql(db_path(), "PRAGMA user_version = 3;");
+  raw_sql(db_path(), "PRAGMA user_version = 4;");
   auto c = open();
   ASSERT_TRUE(c->persistent());
   EXPECT_EQ(c->uncompressed_digest(kG), "");
@@ -263,13 +273,7 @@ TEST_F(BlobInfoCacheTest, ConversionsBySourceAndCompression) {
 TEST_F(BlobInfoCacheTest, VersionOneFileIsUpgradedKeepingItsFacts) {
   // The schema session-2 ferry wrote: everything but `conversions`.
   raw_sql(db_path(),
-          "PRAGMA application_id = 1179801905; PRAGMA user_version = 1;"
-          "CREATE TABLE uncompressed_digests (any_digest TEXT PRIMARY KEY NOT NULL,"
-          " uncompressed_digest TEXT NOT NULL);"
-          "CREATE INDEX uncompressed_digests_by_value ON uncompressed_digests (uncompressed_digest);"
-          "CREATE TABLE digest_compressors (digest TEXT PRIMARY KEY NOT NULL, compressor TEXT NOT NULL);"
-          "CREATE TABLE known_locations (transport TEXT NOT NULL, scope TEXT NOT NULL, digest TEXT NOT NULL,"
-          " location TEXT NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (transport, scope, digest, location));"
+          kVersionOneSchema +
           "INSERT INTO uncompressed_digests VALUES ('" + kG + "', '" + kU + "');");
   auto c = open();
   ASSERT_TRUE(c->persistent());
@@ -414,6 +418,383 @@ TEST_F(BlobInfoCacheTest, ConcurrentProcessesLoseNothing) {
       ASSERT_EQ(c->locations("docker", "reg", d, 5), std::vector<std::string>{"repo/" + std::to_string(p)}) << d;
     }
   }
+}
+
+// The one integer a query on the file yields; -1 if it yields none.
+int64_t query_int(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t v = -1;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return v;
+}
+
+constexpr int64_t kDay = 24 * 3600;
+constexpr int64_t kT0 = 1700000000;  // "now" in most prune tests
+
+std::string digest_n(int i) {
+  std::string n = std::to_string(i);
+  return "sha256:" + std::string(64 - n.size(), 'f') + n;
+}
+
+class BlobInfoCachePrune : public BlobInfoCacheTest {
+ protected:
+  int64_t rows(const std::string& table) { return query_int(db_path(), "SELECT count(*) FROM " + table); }
+  int64_t last_prune() { return query_int(db_path(), "SELECT value FROM meta WHERE key = 'last_prune'"); }
+  // A cache whose clock reads *now.
+  std::unique_ptr<BlobInfoCache> open_at(const int64_t* now) {
+    auto c = open();
+    c->set_clock_for_testing([now] { return *now; });
+    return c;
+  }
+  // Locations of kG in docker/reg seen at each time, named "t<time>".
+  void seen_at(BlobInfoCache& c, int64_t* now, std::initializer_list<int64_t> times) {
+    const int64_t saved = *now;
+    for (int64_t t : times) {
+      *now = t;
+      c.record_location("docker", "reg", kG, "t" + std::to_string(t));
+    }
+    *now = saved;
+  }
+};
+
+TEST_F(BlobInfoCachePrune, ExpiredLocationsGoRecentOnesStay) {
+  int64_t now = kT0;
+  auto c = open_at(&now);
+  ASSERT_TRUE(c->persistent());
+  const int64_t cutoff = kT0 - kBlobInfoCacheRetentionSeconds;
+  seen_at(*c, &now, {cutoff - 5 * kDay, cutoff - 1, cutoff, kT0 - kDay, kT0});
+  c->record_location("docker", "reg", kZ, "old-z");  // at kT0, then seen long ago elsewhere:
+  now = cutoff - 1;
+  c->record_location("docker", "elsewhere", kZ, "old-z");
+  now = kT0;
+  c->record_uncompressed(kG, kU);
+  c->record_compression(kG, Compression::Gzip);
+  c->record_conversion(kG, Compression::Zstd, kZ);
+  ASSERT_EQ(rows("known_locations"), 7);
+
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  EXPECT_EQ(rows("known_locations"), 4);
+  EXPECT_EQ(c->locations("docker", "reg", kG, 10),
+            (std::vector<std::string>{"t" + std::to_string(kT0), "t" + std::to_string(kT0 - kDay),
+                                      "t" + std::to_string(cutoff)}));
+  EXPECT_EQ(c->locations("docker", "reg", kZ, 10), std::vector<std::string>{"old-z"});
+  EXPECT_TRUE(c->locations("docker", "elsewhere", kZ, 10).empty());
+  // The other tables have no age; under their caps they are untouched.
+  EXPECT_EQ(rows("uncompressed_digests"), 1);
+  EXPECT_EQ(rows("digest_compressors"), 1);
+  EXPECT_EQ(rows("conversions"), 1);
+  EXPECT_EQ(last_prune(), kT0);
+}
+
+TEST_F(BlobInfoCachePrune, CapsKeepTheMostRecentRows) {
+  int64_t now = 1000;
+  auto c = open_at(&now);
+  BlobInfoCache::Limits limits;
+  limits.max_locations = 3;
+  limits.max_uncompressed_digests = 2;
+  limits.max_digest_compressors = 2;
+  limits.max_conversions = 2;
+  c->set_limits_for_testing(limits);
+  seen_at(*c, &now, {500, 100, 400, 200, 300});
+  for (int i = 1; i <= 4; ++i) {
+    c->record_uncompressed(digest_n(i), kU);
+    c->record_compression(digest_n(i), Compression::Gzip);
+  }
+  // Recording a fact again makes it the newest.
+  c->record_uncompressed(digest_n(1), kU);
+  c->record_compression(digest_n(2), Compression::Zstd);
+  c->record_conversion(kG, Compression::Zstd, digest_n(1));
+  c->record_conversion(kG, Compression::Zstd, digest_n(2));
+  c->record_conversion(kG, Compression::Gzip, digest_n(3));
+  c->record_conversion(kG, Compression::Zstd, digest_n(1));
+  ASSERT_EQ(rows("known_locations"), 5);
+  ASSERT_EQ(rows("uncompressed_digests"), 4);
+  ASSERT_EQ(rows("digest_compressors"), 4);
+  ASSERT_EQ(rows("conversions"), 3);
+
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  EXPECT_EQ(rows("known_locations"), 3);
+  EXPECT_EQ(rows("uncompressed_digests"), 2);
+  EXPECT_EQ(rows("digest_compressors"), 2);
+  EXPECT_EQ(rows("conversions"), 2);
+  EXPECT_EQ(c->locations("docker", "reg", kG, 10), (std::vector<std::string>{"t500", "t400", "t300"}));
+  EXPECT_EQ(c->uncompressed_digest(digest_n(1)), kU);
+  EXPECT_EQ(c->uncompressed_digest(digest_n(2)), "");
+  EXPECT_EQ(c->uncompressed_digest(digest_n(3)), "");
+  EXPECT_EQ(c->uncompressed_digest(digest_n(4)), kU);
+  EXPECT_EQ(c->compression(digest_n(1)), std::nullopt);
+  EXPECT_EQ(c->compression(digest_n(2)), Compression::Zstd);
+  EXPECT_EQ(c->compression(digest_n(3)), std::nullopt);
+  EXPECT_EQ(c->compression(digest_n(4)), Compression::Gzip);
+  EXPECT_EQ(c->conversions(kG, Compression::Zstd, 5), std::vector<std::string>{digest_n(1)});
+  EXPECT_EQ(c->conversions(kG, Compression::Gzip, 5), std::vector<std::string>{digest_n(3)});
+}
+
+TEST_F(BlobInfoCachePrune, AtMostOncePerDay) {
+  const std::string expired = "INSERT INTO known_locations VALUES ('docker', 'reg', '" + kG + "', 'gone', 5)";
+  int64_t now = kT0;
+  {
+    auto c = open_at(&now);
+    raw_sql(db_path(), expired);
+  }  // closing prunes
+  EXPECT_EQ(rows("known_locations"), 0);
+  EXPECT_EQ(last_prune(), kT0);
+
+  raw_sql(db_path(), expired);
+  now = kT0 + kDay - 1;
+  {
+    auto c = open_at(&now);
+    EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::NotDue);
+  }
+  {
+    auto c = open_at(&now);  // another process the same day
+  }
+  EXPECT_EQ(rows("known_locations"), 1);
+  EXPECT_EQ(last_prune(), kT0);
+
+  now = kT0 + kDay;
+  {
+    auto c = open_at(&now);
+    EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+    EXPECT_EQ(rows("known_locations"), 0);
+    raw_sql(db_path(), expired);
+    EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::NotDue);
+  }
+  EXPECT_EQ(rows("known_locations"), 1);
+  EXPECT_EQ(last_prune(), kT0 + kDay);
+}
+
+TEST_F(BlobInfoCachePrune, GarbagePruneTimeMakesItDue) {
+  int64_t now = kT0;
+  { open_at(&now); }
+  EXPECT_EQ(last_prune(), kT0);
+  raw_sql(db_path(), "UPDATE meta SET value = 9223372036854775807 WHERE key = 'last_prune'");
+  auto c = open_at(&now);
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  EXPECT_EQ(last_prune(), kT0);
+}
+
+TEST_F(BlobInfoCachePrune, LargeBacklogIsPrunedInBoundedSteps) {
+  int64_t now = kT0;
+  auto c = open_at(&now);
+  BlobInfoCache::Limits limits;
+  limits.max_deletes_per_prune = 3;
+  limits.max_digest_compressors = 1;
+  c->set_limits_for_testing(limits);
+  seen_at(*c, &now, {1, 2, 3, 4});
+  c->record_compression(kG, Compression::Gzip);
+  c->record_compression(kZ, Compression::Zstd);
+  c->record_compression(kU, Compression::None);
+
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Incomplete);
+  EXPECT_EQ(rows("known_locations"), 1);
+  EXPECT_EQ(rows("digest_compressors"), 3);
+  EXPECT_EQ(last_prune(), -1);  // not recorded: due again at once
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  EXPECT_EQ(rows("known_locations"), 0);
+  EXPECT_EQ(rows("digest_compressors"), 1);
+  EXPECT_EQ(c->compression(kU), Compression::None);
+  EXPECT_EQ(last_prune(), kT0);
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::NotDue);
+}
+
+TEST_F(BlobInfoCachePrune, NewFileHasVersionThreeAndTheIndex) {
+  { open()->record_location("docker", "reg", kG, "r"); }
+  EXPECT_EQ(query_int(db_path(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(query_int(db_path(), "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                                 " name = 'known_locations_by_last_seen' AND tbl_name = 'known_locations'"),
+            1);
+}
+
+TEST_F(BlobInfoCachePrune, VersionTwoFileIsUpgradedKeepingItsData) {
+  // The schema session-2 ferry wrote (version 2): no meta, no last_seen index.
+  raw_sql(db_path(),
+          "PRAGMA application_id = 1179801905; PRAGMA user_version = 2;"
+          "CREATE TABLE uncompressed_digests (any_digest TEXT PRIMARY KEY NOT NULL,"
+          " uncompressed_digest TEXT NOT NULL);"
+          "CREATE INDEX uncompressed_digests_by_value ON uncompressed_digests (uncompressed_digest);"
+          "CREATE TABLE digest_compressors (digest TEXT PRIMARY KEY NOT NULL, compressor TEXT NOT NULL);"
+          "CREATE TABLE known_locations (transport TEXT NOT NULL, scope TEXT NOT NULL, digest TEXT NOT NULL,"
+          " location TEXT NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (transport, scope, digest, location));"
+          "CREATE TABLE conversions (source_digest TEXT NOT NULL, compressor TEXT NOT NULL,"
+          " result_digest TEXT NOT NULL, PRIMARY KEY (source_digest, compressor, result_digest));"
+          "INSERT INTO uncompressed_digests VALUES ('" + kG + "', '" + kU + "');"
+          "INSERT INTO digest_compressors VALUES ('" + kG + "', 'gzip');"
+          "INSERT INTO conversions VALUES ('" + kG + "', 'zstd', '" + kZ + "');"
+          "INSERT INTO known_locations VALUES ('docker', 'reg', '" + kG + "', 'recent', " +
+          std::to_string(kT0 - kDay) + ");"
+          "INSERT INTO known_locations VALUES ('docker', 'reg', '" + kG + "', 'ancient', 7);");
+  int64_t now = kT0;
+  auto c = open_at(&now);
+  ASSERT_TRUE(c->persistent());
+  EXPECT_EQ(query_int(db_path(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(query_int(db_path(), "SELECT count(*) FROM sqlite_schema WHERE name = 'known_locations_by_last_seen'"),
+            1);
+  EXPECT_EQ(c->uncompressed_digest(kG), kU);
+  EXPECT_EQ(c->compression(kG), Compression::Gzip);
+  EXPECT_EQ(c->conversions(kG, Compression::Zstd, 5), std::vector<std::string>{kZ});
+  EXPECT_EQ(c->locations("docker", "reg", kG, 5), (std::vector<std::string>{"recent", "ancient"}));
+  EXPECT_EQ(last_prune(), -1);
+
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  EXPECT_EQ(c->locations("docker", "reg", kG, 5), std::vector<std::string>{"recent"});
+  EXPECT_EQ(rows("uncompressed_digests"), 1);
+  EXPECT_EQ(rows("digest_compressors"), 1);
+  EXPECT_EQ(rows("conversions"), 1);
+  c.reset();
+  EXPECT_EQ(open()->uncompressed_digest(kG), kU);  // reopened as version 3, as is
+}
+
+TEST_F(BlobInfoCachePrune, VersionOneFileGetsEveryLaterTable) {
+  raw_sql(db_path(),
+          kVersionOneSchema +
+          "INSERT INTO known_locations VALUES ('docker', 'reg', '" + kG + "', 'ancient', 7);");
+  int64_t now = kT0;
+  auto c = open_at(&now);
+  ASSERT_TRUE(c->persistent());
+  EXPECT_EQ(query_int(db_path(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(query_int(db_path(), "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                 " ('conversions', 'meta', 'known_locations_by_last_seen')"),
+            3);
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  EXPECT_EQ(rows("known_locations"), 0);
+}
+
+TEST_F(BlobInfoCachePrune, UpgradeBlockedByAForeignTableReplacesTheFile) {
+  raw_sql(db_path(),
+          "PRAGMA application_id = 1179801905; PRAGMA user_version = 2;"
+          "CREATE TABLE meta (something TEXT); INSERT INTO meta VALUES ('else');");
+  auto c = open();
+  ASSERT_TRUE(c->persistent());
+  EXPECT_EQ(query_int(db_path(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(rows("meta"), 0);
+  c->record_uncompressed(kG, kU);
+  EXPECT_EQ(c->uncompressed_digest(kG), kU);
+}
+
+TEST_F(BlobInfoCachePrune, BusyDatabaseIsSkippedWithoutFailing) {
+  int64_t now = kT0;
+  auto c = open_at(&now);
+  seen_at(*c, &now, {1, kT0});
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Busy);
+  // Reading goes on; closing another cache (which would prune) is quiet too.
+  EXPECT_EQ(c->locations("docker", "reg", kG, 5).size(), 2u);
+  {
+    auto d = open_at(&now);
+    EXPECT_TRUE(d->persistent());
+  }
+  EXPECT_EQ(rows("known_locations"), 2);
+  EXPECT_EQ(last_prune(), -1);
+
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  EXPECT_EQ(c->locations("docker", "reg", kG, 5), std::vector<std::string>{"t" + std::to_string(kT0)});
+}
+
+TEST_F(BlobInfoCachePrune, TwoCachesOnePrunesWhileTheOtherWrites) {
+  int64_t now = kT0;
+  auto writer = open_at(&now);
+  auto pruner = open_at(&now);
+  ASSERT_TRUE(writer->persistent());
+  ASSERT_TRUE(pruner->persistent());
+  seen_at(*writer, &now, {1, 2});
+  {
+    BlobInfoCache::Transaction tx(*writer);
+    writer->record_location("docker", "reg", kZ, "during");
+    EXPECT_EQ(pruner->prune_if_due(), BlobInfoCache::PruneResult::Busy);
+    // The writer's own cache will not prune in the middle of its transaction.
+    EXPECT_EQ(writer->prune_if_due(), BlobInfoCache::PruneResult::Skipped);
+    writer->record_uncompressed(kZ, kU);
+  }
+  EXPECT_EQ(rows("known_locations"), 3);
+  EXPECT_EQ(pruner->prune_if_due(), BlobInfoCache::PruneResult::Pruned);
+  writer->record_location("docker", "reg", kZ, "after");
+  EXPECT_EQ(rows("known_locations"), 2);
+  EXPECT_EQ(pruner->locations("docker", "reg", kZ, 5), (std::vector<std::string>{"after", "during"}));
+  EXPECT_EQ(pruner->uncompressed_digest(kZ), kU);
+  EXPECT_EQ(writer->prune_if_due(), BlobInfoCache::PruneResult::NotDue);
+}
+
+TEST_F(BlobInfoCachePrune, ProcessesWriteWhileAnotherPrunes) {
+  const int64_t real_now = static_cast<int64_t>(time(nullptr));
+  { open()->record_compression(kG, Compression::Gzip); }
+  // Pruned today as far as the writers' clocks go; the pruner's clock is a
+  // day ahead. 500 expired rows for it to delete.
+  raw_sql(db_path(), "UPDATE meta SET value = " + std::to_string(real_now) + " WHERE key = 'last_prune';"
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)"
+                     " INSERT INTO known_locations SELECT 'docker', 'reg', 'sha256:old' || i, 'r', 7 FROM n;");
+  ASSERT_EQ(rows("known_locations"), 500);
+
+  constexpr int kProcs = 3;
+  constexpr int kEach = 100;
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  std::vector<pid_t> kids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(ready[0]);
+      int bad = 0;
+      for (int i = 0; i < kEach; ++i) {
+        auto c = open();
+        if (!c->persistent()) ++bad;
+        std::string d = "sha256:new" + std::to_string(p) + "-" + std::to_string(i);
+        {
+          BlobInfoCache::Transaction tx(*c);
+          c->record_uncompressed(d, kU);
+          c->record_location("docker", "reg", d, "repo");
+        }
+        if (c->locations("docker", "reg", d, 5) != std::vector<std::string>{"repo"}) ++bad;
+        if (c->uncompressed_digest(d) != kU) ++bad;
+        if (c->prune_if_due() != BlobInfoCache::PruneResult::NotDue) ++bad;
+        if (i == 0 && write(ready[1], "x", 1) != 1) ++bad;
+      }
+      _exit(bad == 0 ? 0 : 1);
+    }
+    kids.push_back(pid);
+  }
+  close(ready[1]);
+  char buf[kProcs];
+  size_t got = 0;
+  while (got < sizeof buf) {
+    ssize_t n = read(ready[0], buf + got, sizeof buf - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(ready[0]);
+  EXPECT_EQ(got, sizeof buf);
+
+  const int64_t tomorrow = real_now + kDay;
+  auto pruner = open_at(&tomorrow);
+  BlobInfoCache::PruneResult r;
+  while ((r = pruner->prune_if_due()) == BlobInfoCache::PruneResult::Busy) std::this_thread::yield();
+  EXPECT_EQ(r, BlobInfoCache::PruneResult::Pruned);
+  for (pid_t pid : kids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << pid << " status " << status;
+  }
+  EXPECT_EQ(rows("known_locations"), kProcs * kEach);
+  EXPECT_EQ(query_int(db_path(), "SELECT count(*) FROM known_locations WHERE last_seen = 7"), 0);
+  EXPECT_EQ(rows("uncompressed_digests"), kProcs * kEach);
+  EXPECT_EQ(last_prune(), tomorrow);
+}
+
+TEST_F(BlobInfoCachePrune, MemoryCacheHasNothingToPrune) {
+  auto c = BlobInfoCache::open_memory();
+  EXPECT_EQ(c->prune_if_due(), BlobInfoCache::PruneResult::Skipped);
 }
 
 TEST(BlobInfoCacheDir, Precedence) {

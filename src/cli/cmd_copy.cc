@@ -99,8 +99,6 @@ class CopyCommand : public Command {
     opts.precompute_digests = dest_.precompute_digests;
     opts.report = quiet ? nullptr : stdout;
     if (!dest_.compress_format.empty()) {
-      if (dest_.compress_format == "zstd:chunked")
-        throw Error("--dest-compress-format zstd:chunked is not supported yet by ferry");
       opts.compress_format = compression_from_name(dest_.compress_format);
     }
     if (dest_.force_compress_format) {

@@ -10,8 +10,10 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <ctime>
 
 #include "io/fs.h"
 #include "util/error.h"
@@ -49,6 +51,25 @@ class ScopedEnv {
   }
 
   std::map<std::string, std::optional<std::string>> saved_;
+};
+
+// TZ for one test: localtime sees the zone at once (tzset) and the old one
+// again afterwards.
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const std::string& tz) : env_(std::make_unique<ScopedEnv>()) {
+    env_->set("TZ", tz);
+    ::tzset();
+  }
+  ~ScopedTimeZone() {
+    env_.reset();
+    ::tzset();
+  }
+  ScopedTimeZone(const ScopedTimeZone&) = delete;
+  ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;
+
+ private:
+  std::unique_ptr<ScopedEnv> env_;
 };
 
 // Writes text to path, creating the parent directories, with the given mode.

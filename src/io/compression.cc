@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/zstd_chunked.h"
 #include "util/error.h"
 
 namespace ferry {
@@ -28,6 +29,8 @@ std::string compression_name(Compression c) {
       return "Xz";  // sic: containers/image's algorithm name
     case Compression::Zstd:
       return "zstd";
+    case Compression::ZstdChunked:
+      return "zstd:chunked";
   }
   return "";
 }
@@ -36,9 +39,8 @@ Compression compression_from_name(const std::string& name) {
   if (name == "gzip") return Compression::Gzip;
   if (name == "bzip2") return Compression::Bzip2;
   if (name == "Xz") return Compression::Xz;
-  // zstd:chunked has no variant of its own here yet; plain zstd is what
-  // c/image itself falls back to when a chunked layer cannot be written.
-  if (name == "zstd" || name == "zstd:chunked") return Compression::Zstd;
+  if (name == "zstd") return Compression::Zstd;
+  if (name == "zstd:chunked") return Compression::ZstdChunked;
   throw Error("cannot find compressor for \"" + name + "\"");
 }
 
@@ -333,9 +335,9 @@ class ZstdDecompressor : public Reader {
   bool done_ = false;
 };
 
-// c/image hands --dest-compress-level to klauspost's EncoderLevelFromZstd,
-// which knows four speeds; each is documented as roughly this zstd level.
-int zstd_level_for(int level) {
+}  // namespace
+
+int zstd_encoder_level(int level) {
   if (level < 0) return 3;
   if (level < 3) return 1;
   if (level < 6) return 3;
@@ -343,12 +345,14 @@ int zstd_level_for(int level) {
   return 11;
 }
 
+namespace {
+
 class ZstdCompressor : public Reader {
  public:
   ZstdCompressor(std::unique_ptr<Reader> in, int level, int threads)
       : in_(std::move(in)), cs_(ZSTD_createCCtx(), ZSTD_freeCCtx) {
     if (!cs_) throw Error("zstd: cannot create encoder");
-    set(ZSTD_c_compressionLevel, zstd_level_for(level));
+    set(ZSTD_c_compressionLevel, zstd_encoder_level(level));
     set(ZSTD_c_checksumFlag, 1);  // klauspost writes frame checksums too
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     // One thread compresses inline (nbWorkers 0): zstd's worker mode keeps
@@ -565,6 +569,7 @@ std::unique_ptr<Reader> make_decompressor(std::unique_ptr<Reader> in, Compressio
     case Compression::Gzip:
       return std::make_unique<GzipDecompressor>(std::move(in));
     case Compression::Zstd:
+    case Compression::ZstdChunked:
       return std::make_unique<ZstdDecompressor>(std::move(in));
     case Compression::Bzip2:
     case Compression::Xz:
@@ -582,6 +587,8 @@ std::unique_ptr<Reader> make_compressor(std::unique_ptr<Reader> in, Compression 
       return std::make_unique<GzipCompressor>(std::move(in), level);
     case Compression::Zstd:
       return std::make_unique<ZstdCompressor>(std::move(in), level, threads);
+    case Compression::ZstdChunked:
+      return std::make_unique<ZstdChunkedCompressor>(std::move(in), level);
     case Compression::Xz:
       return std::make_unique<XzCompressor>(std::move(in));
     case Compression::Bzip2:

@@ -12,9 +12,13 @@
 
 namespace ferry {
 
-enum class Compression { None, Gzip, Bzip2, Xz, Zstd };
+// ZstdChunked is zstd whose frames follow the files of the tar inside, with
+// a table of contents (io/zstd_chunked.h). Detection cannot tell it from
+// Zstd; a layer is known to be chunked from its manifest annotations.
+enum class Compression { None, Gzip, Bzip2, Xz, Zstd, ZstdChunked };
 
-// "gzip", "bzip2", "Xz" (sic, as containers/image names it), "zstd", "" for None.
+// "gzip", "bzip2", "Xz" (sic, as containers/image names it), "zstd",
+// "zstd:chunked", "" for None.
 std::string compression_name(Compression c);
 // Parses --dest-compress-format values; throws `cannot find compressor for "x"`.
 Compression compression_from_name(const std::string& name);
@@ -45,8 +49,13 @@ class PeekReader : public Reader {
 std::unique_ptr<Reader> make_decompressor(std::unique_ptr<Reader> in, Compression c);
 
 // level < 0 means the format's default (gzip: 6 like Go's pgzip default;
-// zstd: 3). threads applies to zstd only: 0 = one per core, 1 = inline in
+// zstd and zstd:chunked: 3). threads applies to zstd only: 0 = one per core, 1 = inline in
 // the reading thread (least memory), N = N worker threads.
+// The libzstd level for a --dest-compress-level: c/image hands the level to
+// klauspost's EncoderLevelFromZstd, which knows four speeds, each documented
+// as roughly one zstd level (< 0: the default, 3).
+int zstd_encoder_level(int level);
+
 std::unique_ptr<Reader> make_compressor(std::unique_ptr<Reader> in, Compression c, int level = -1,
                                         int threads = 0);
 

@@ -97,9 +97,10 @@ TEST(CompressionNames, RoundTripAndErrors) {
   EXPECT_EQ(compression_name(Compression::Bzip2), "bzip2");
   EXPECT_EQ(compression_name(Compression::Xz), "Xz");
   EXPECT_EQ(compression_name(Compression::Zstd), "zstd");
+  EXPECT_EQ(compression_name(Compression::ZstdChunked), "zstd:chunked");
   EXPECT_EQ(compression_from_name("gzip"), Compression::Gzip);
   EXPECT_EQ(compression_from_name("zstd"), Compression::Zstd);
-  EXPECT_EQ(compression_from_name("zstd:chunked"), Compression::Zstd);
+  EXPECT_EQ(compression_from_name("zstd:chunked"), Compression::ZstdChunked);
   EXPECT_EQ(compression_from_name("bzip2"), Compression::Bzip2);
   EXPECT_EQ(compression_from_name("Xz"), Compression::Xz);
   // Case-sensitive, as c/image's algorithm lookup.

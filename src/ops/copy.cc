@@ -21,6 +21,7 @@
 #include "io/digest.h"
 #include "io/fs.h"
 #include "io/spooled_blob.h"
+#include "io/zstd_chunked.h"
 #include "ops/layer_media_type.h"
 #include "ops/manifest_choice.h"
 #include "ops/progress.h"
@@ -139,7 +140,7 @@ void run_on_threads(size_t n, F work) {
 }
 
 // One image (not a list) between the phases of its copy: prepare fills the
-// first part, the layer pool new_layers, finish writes config and manifest.
+// first part, the layer pool layer_updates, finish writes config and manifest.
 struct ImageJob {
   std::string instance_digest;  // in the source's list; "" for a top-level image
   bool as_instance = false;     // stored by digest as an instance of a destination list
@@ -159,13 +160,13 @@ struct ImageJob {
   std::vector<std::string> mime_candidates;
   std::vector<Descriptor> src_layers;
   std::vector<std::string> diff_ids;   // one per layer, or empty when the config does not say (after load_config)
-  std::vector<Descriptor> new_layers;  // one per layer, from the layer pool
   // A schema 1 source converted to schema 2 / OCI: its config is built from
   // the layers' DiffIDs, which only the copy itself can compute.
   bool needs_diff_ids = false;
   std::vector<std::string> computed_diff_ids;  // one per layer when needs_diff_ids
-  // How each layer's compression changed (a schema 1 manifest cannot say;
-  // its conversion needs it for the new media types).
+  // One per layer, from the layer pool: the layer as stored, and how its
+  // compression changed (a schema 1 manifest cannot say; its conversion
+  // needs it for the new media types).
   std::vector<manifest::LayerUpdate> layer_updates;
   size_t held_bytes = 0;               // memory kept until finish (manifest and config)
   // The config, when the layer pool already stored it (see copy_layers).
@@ -280,7 +281,8 @@ class Copier {
       job.config_read = now.get_future().share();
     }
 
-    const bool wants_zstd = opts_.compress_format == Compression::Zstd &&
+    const bool wants_zstd = (opts_.compress_format == Compression::Zstd ||
+                             opts_.compress_format == Compression::ZstdChunked) &&
                             dst_.desired_layer_compression() == LayerCompression::Compress;
     job.mime_candidates = choose_manifest_types(
         {m.mime_type(), dst_.supported_manifest_mime_types(), opts_.format_mime, job.cannot_modify,
@@ -326,10 +328,13 @@ class Copier {
     // As containers/image: only a changed digest (or media type) is an edit;
     // sizes a schema 1 manifest does not carry are no reason to re-sign it.
     bool changed = false;
-    for (size_t i = 0; i < job.new_layers.size(); ++i)
-      changed |= job.new_layers[i].digest != job.src_layers[i].digest ||
-                 job.new_layers[i].media_type != job.src_layers[i].media_type;
-    if (changed) m.update_layer_infos(job.new_layers);
+    std::vector<Descriptor> new_layers;
+    for (size_t i = 0; i < job.layer_updates.size(); ++i) {
+      const Descriptor& d = job.layer_updates[i].desc;
+      changed |= d.digest != job.src_layers[i].digest || d.media_type != job.src_layers[i].media_type;
+      new_layers.push_back(d);
+    }
+    if (changed) m.update_layer_infos(new_layers);
     std::string errors;
     for (const auto& mime : job.mime_candidates) {
       try {
@@ -352,7 +357,7 @@ class Copier {
       if (is_schema1(m.mime_type()) && !is_schema1(mime)) {
         if (!job.needs_diff_ids) throw Error("Internal error: DiffIDs needed to convert a schema 1 manifest were not computed");
         copts.diff_ids = job.computed_diff_ids;
-        for (const Descriptor& l : job.new_layers) copts.layer_sizes.push_back(l.size);
+        for (const auto& u : job.layer_updates) copts.layer_sizes.push_back(u.desc.size);
         copts.layer_updates = job.layer_updates;
       }
       manifest::Converted c = manifest::convert_manifest(m, job.config_bytes, mime, copts);
@@ -421,7 +426,7 @@ class Copier {
   }
 
   // Phase 2: the layers of every job through one pool of `workers` threads,
-  // filling each job's new_layers. With several workers a blob several
+  // filling each job's layer_updates. With several workers a blob several
   // layers share is copied once (two threads pushing the same blob would
   // only race), and the biggest blobs start first, so the copy does not end
   // with one large layer running alone; one worker copies every layer in
@@ -431,7 +436,6 @@ class Copier {
     std::vector<LayerTask> tasks;
     std::map<std::string, size_t> task_of;  // dedup key -> index in tasks
     for (ImageJob* job : jobs) {
-      job->new_layers.assign(job->src_layers.size(), Descriptor{});
       if (job->needs_diff_ids) job->computed_diff_ids.assign(job->src_layers.size(), "");
       job->layer_updates.assign(job->src_layers.size(), manifest::LayerUpdate{});
       const bool can_modify = job->cannot_modify.empty();
@@ -500,8 +504,8 @@ class Copier {
         Descriptor mine = d;
         mine.urls = job->src_layers[i].urls;
         mine.annotations = job->src_layers[i].annotations;
-        job->layer_updates[i] = manifest::LayerUpdate{mine, outcome.op, outcome.algorithm};
-        job->new_layers[i] = std::move(mine);
+        update_annotations(mine.annotations, outcome);
+        job->layer_updates[i] = manifest::LayerUpdate{std::move(mine), outcome.op, outcome.algorithm};
       }
     };
     auto work = [&](size_t) {
@@ -532,8 +536,9 @@ class Copier {
     const LayerCompression want = dst_.desired_layer_compression();
     const Compression target = opts_.compress_format.value_or(Compression::Gzip);
     if (want == LayerCompression::Compress && have == Compression::None) return target;
+    // A zstd:chunked layer already is zstd (containers/image keeps it too).
     if (want == LayerCompression::Compress && have != Compression::None && opts_.compress_format &&
-        have != target)
+        have != target && !(have == Compression::ZstdChunked && target == Compression::Zstd))
       return target;
     if (want == LayerCompression::Decompress && have != Compression::None) return Compression::None;
     return have;
@@ -570,6 +575,9 @@ class Copier {
   std::optional<Descriptor> reuse_variant(const Descriptor& layer, const std::function<std::string()>& claimed,
                                           Compression result) {
     if (!layer.urls.empty()) return std::nullopt;
+    // A zstd:chunked blob is only usable with the annotations that locate
+    // its table of contents, which the cache does not keep.
+    if (result == Compression::ZstdChunked) return std::nullopt;
     std::string media_type;
     try {
       media_type = converted_media_type(layer.media_type, result);
@@ -582,6 +590,7 @@ class Copier {
       want.digest = v;
       want.size = -1;
       want.media_type = media_type;
+      drop_chunked_annotations(want.annotations);
       auto reused = dst_.try_reuse_blob_from(want, mount_candidates(v, /*in_source=*/false));
       if (!reused || reused->size < 0 || reused->digest != v) return std::nullopt;
       logging::log_debug("Reusing " + v + " (" + compression_name(result) + ") instead of converting " + layer.digest);
@@ -641,7 +650,20 @@ class Copier {
     manifest::CompressionOp op = manifest::CompressionOp::kPreserve;
     std::string algorithm;  // of op: "gzip", "zstd"; "" when preserved or decompressed
     std::string diff_id;    // when asked for
+    std::map<std::string, std::string> new_annotations;  // zstd:chunked's, when written
   };
+
+  // The annotations a layer copied with this outcome carries: the
+  // source's, less a zstd:chunked table of contents that no longer
+  // describes the bytes, plus the new one.
+  static void update_annotations(std::map<std::string, std::string>& annotations, const LayerOutcome& outcome) {
+    if (outcome.op != manifest::CompressionOp::kPreserve) drop_chunked_annotations(annotations);
+    for (const auto& [k, v] : outcome.new_annotations) annotations[k] = v;
+  }
+  static void drop_chunked_annotations(std::map<std::string, std::string>& annotations) {
+    annotations.erase(kZstdChunkedManifestChecksum);
+    annotations.erase(kZstdChunkedManifestPosition);
+  }
 
   // want_diff_id (a schema 1 conversion): outcome.diff_id is the layer's
   // DiffID, from the cache when it knows it, else computed from the bytes.
@@ -652,6 +674,7 @@ class Copier {
     // what an earlier copy saw (or its media type).
     std::optional<Compression> known = cache_.compression(layer.digest);
     if (!known) known = media_type_compression(layer.media_type);
+    if (known) known = chunked_if_annotated(*known, layer);
     const bool converting = known && planned_compression(*known, can_modify) != *known;
 
     // A blob whose DiffID nobody has computed yet must be read, even if the
@@ -674,8 +697,8 @@ class Copier {
     DigestVerifyingReader* verifier = verified.get();
     auto peek = std::make_unique<PeekReader>(std::move(verified));
     std::string head = peek->peek(8);
-    const Compression have =
-        detect_compression(reinterpret_cast<const uint8_t*>(head.data()), head.size());
+    const Compression have = chunked_if_annotated(
+        detect_compression(reinterpret_cast<const uint8_t*>(head.data()), head.size()), layer);
     const Compression result = planned_compression(have, can_modify);
     // --dest-precompute-digests: a converted layer goes to a temporary file
     // first, so the destination can be asked for its digest before upload.
@@ -694,6 +717,7 @@ class Copier {
     // not compute it either.
     UncompressedDigester* between = nullptr;
     DecompressedDigestTee* tee = nullptr;
+    ZstdChunkedCompressor* chunked = nullptr;
     if (result != have) {
       if (have != Compression::None) stream = make_decompressor(std::move(stream), have);
       if (must_read && have != Compression::None && result != Compression::None) {
@@ -702,6 +726,7 @@ class Copier {
         stream = std::move(d);
       }
       if (result != Compression::None) stream = make_compressor(std::move(stream), result, opts_.compress_level, compress_threads_);
+      chunked = dynamic_cast<ZstdChunkedCompressor*>(stream.get());
     } else if (must_read && have != Compression::None) {
       auto t = std::make_unique<DecompressedDigestTee>(std::move(stream), have);
       tee = t.get();
@@ -740,6 +765,8 @@ class Copier {
         d.media_type = converted_media_type(layer.media_type, result);
         note_conversion(outcome, have, result);
       }
+      if (chunked) outcome.new_annotations = chunked->annotations();
+      update_annotations(d.annotations, outcome);
       return d;
     };
 
@@ -768,6 +795,12 @@ class Copier {
   // conversion derives one from the LayerUpdate instead.
   static std::string converted_media_type(const std::string& media_type, Compression result) {
     return media_type.empty() ? std::string() : layer_media_type_for(media_type, result);
+  }
+
+  // Detection sees zstd; the manifest's annotations tell a zstd:chunked
+  // layer apart.
+  static Compression chunked_if_annotated(Compression c, const Descriptor& layer) {
+    return c == Compression::Zstd && is_zstd_chunked(layer.annotations) ? Compression::ZstdChunked : c;
   }
 
   static void note_conversion(LayerOutcome& outcome, Compression have, Compression result) {
@@ -959,15 +992,24 @@ class Copier {
 CopyResult copy_image(const Policy& policy, const ImageReference& src_ref,
                       const SystemContext& src_ctx, const ImageReference& dst_ref,
                       const SystemContext& dst_ctx, const CopyOptions& opts) {
+  // A registry destination starts pinging its registry and fetching its
+  // push token as it is created (RegistryClient::warm_up); created while
+  // the source reads its manifest, those round trips leave the critical
+  // path. Other destinations create files, so they still wait for the
+  // source, and a source failure is reported first either way.
+  std::future<std::unique_ptr<ImageDestination>> early_dst;
+  if (dst_ref.transport_name() == "docker")
+    early_dst = std::async(std::launch::async, [&] { return dst_ref.new_destination(dst_ctx); });
   std::unique_ptr<ImageSource> src;
   try {
     src = src_ref.new_source(src_ctx);
   } catch (const Error& e) {
+    if (early_dst.valid()) early_dst.wait();  // its failure, if any, is not the one to report
     rethrow_with_context("initializing source " + src_ref.to_string(), e);
   }
   std::unique_ptr<ImageDestination> dst;
   try {
-    dst = dst_ref.new_destination(dst_ctx);
+    dst = early_dst.valid() ? early_dst.get() : dst_ref.new_destination(dst_ctx);
   } catch (const Error& e) {
     rethrow_with_context("initializing destination " + dst_ref.to_string(), e);
   }

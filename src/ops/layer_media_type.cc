@@ -21,7 +21,8 @@ std::string layer_media_type_for(const std::string& media_type, Compression c) {
     switch (c) {
       case Compression::None: return base;
       case Compression::Gzip: return base + "+gzip";
-      case Compression::Zstd: return base + "+zstd";
+      case Compression::Zstd:
+      case Compression::ZstdChunked: return base + "+zstd";
       default: break;
     }
   } else if (media_type == mt::kDockerLayerGzip || media_type == mt::kDockerLayerTar ||
@@ -29,7 +30,8 @@ std::string layer_media_type_for(const std::string& media_type, Compression c) {
     switch (c) {
       case Compression::None: return mt::kDockerLayerTar;
       case Compression::Gzip: return mt::kDockerLayerGzip;
-      case Compression::Zstd: return mt::kDockerLayerZstd;
+      case Compression::Zstd:
+      case Compression::ZstdChunked: return mt::kDockerLayerZstd;
       default: break;
     }
   } else if (media_type == mt::kDockerForeignLayer || media_type == mt::kDockerForeignLayerGzip) {

@@ -14,6 +14,9 @@ TEST(LayerMediaType, Oci) {
   EXPECT_EQ(layer_media_type_for(mt::kOciLayerTar, Compression::Gzip), mt::kOciLayerGzip);
   EXPECT_EQ(layer_media_type_for(mt::kOciLayerGzip, Compression::None), mt::kOciLayerTar);
   EXPECT_EQ(layer_media_type_for(mt::kOciLayerGzip, Compression::Zstd), mt::kOciLayerZstd);
+  // zstd:chunked is zstd as far as media types go.
+  EXPECT_EQ(layer_media_type_for(mt::kOciLayerGzip, Compression::ZstdChunked), mt::kOciLayerZstd);
+  EXPECT_EQ(layer_media_type_for(mt::kDockerLayerGzip, Compression::ZstdChunked), mt::kDockerLayerZstd);
   EXPECT_EQ(layer_media_type_for(mt::kOciLayerNondistributableGzip, Compression::None),
             mt::kOciLayerNondistributableTar);
 }

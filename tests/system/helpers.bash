@@ -50,3 +50,10 @@ expect_output_contains() {
 # The inspect JSON fields skopeo 1.9.3 and ferry should agree on (1.9.3
 # predates LayersData).
 inspect_common() { jq -S 'del(.LayersData)'; }
+
+# The manifest of an OCI layout's only image.
+manifest_of() {  # LAYOUT
+  local d
+  d=$(jq -r '.manifests[0].digest' "$1/index.json")
+  cat "$1/blobs/${d/://}"
+}

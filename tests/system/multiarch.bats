@@ -60,11 +60,6 @@ skopeo_lines_as_today() {
     grep -vxE 'Storing (list )?signatures'
 }
 
-# Lines appended to the registry log since line $1, matching regexp $2.
-log_since() {  # FIRST_LINE REGEX
-  tail -n "+$1" "$REG_LOG" | grep -cE "$2" || true
-}
-log_lines() { wc -l < "$REG_LOG"; }
 
 @test "--all registry to registry: the index byte-identical to the source's and to skopeo's, readable by skopeo" {
   s copy -q --all --dest-tls-verify=false "oci:$SAMPLES/multi:latest" "docker://$REG_ADDR/src/multi:v1"

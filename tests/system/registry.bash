@@ -707,3 +707,11 @@ stop_registries() {
 registry_processes_left() {
   pgrep -a -f "$BATS_FILE_TMPDIR/" | grep -E 'docker-registry|token_issuer|registry-watchdog' || return 1
 }
+
+# Counting requests in the access log of the registry named "reg" (REG_LOG):
+# take log_lines before a command, then log_since counts the lines appended
+# since then that match an extended regexp.
+log_lines() { wc -l < "$REG_LOG"; }
+log_since() {  # FIRST_LINE REGEX
+  tail -n "+$1" "$REG_LOG" | grep -cE "$2" || true
+}

@@ -18,12 +18,7 @@ setup_file() {
 
 teardown_file() { stop_registries; }
 
-# The manifest and config a layout's only image has, as files.
-manifest_of() {  # LAYOUT
-  local d
-  d=$(jq -r '.manifests[0].digest' "$1/index.json")
-  cat "$1/blobs/${d/://}"
-}
+# The config of a layout's only image (manifest_of: helpers.bash).
 config_of() {  # LAYOUT
   local d
   d=$(manifest_of "$1" | jq -r .config.digest)
