@@ -67,10 +67,9 @@ class InspectCommand : public Command {
         }
       };
     }
-    std::string out;
-    const RetryPolicy retry =
+    opts.retry =
         make_retry_policy(retry_.retry_times, retry_.retry_delay, logging::log_warning, logging::log_debug, format_go_duration);
-    run_with_retries(retry, [&] { out = inspect_image(*ref, ctx, opts); });
+    const std::string out = inspect_image(*ref, ctx, opts);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }

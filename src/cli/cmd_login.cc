@@ -24,6 +24,7 @@
 #include "config/credentials.h"
 #include "config/registries_conf.h"
 #include "io/fs.h"
+#include "net/net_error.h"
 #include "net/registry_client.h"
 #include "transports/docker/docker_reference.h"
 #include "util/error.h"
@@ -144,14 +145,8 @@ AuthCheck check_auth(SystemContext ctx, const std::string& registry, const std::
   net::Response r;
   try {
     r = client->fetch(call, &body, net::kMaxErrorBodySize);
-  } catch (const net::RegistryError&) {
-    throw;
-  } catch (const Error& e) {
-    // The token server refused the credentials (RegistryClient's text for
-    // a 401 from the realm).
-    static const std::string kTokenRefused = "unable to retrieve auth token: invalid username/password";
-    if (std::string_view(e.what()).substr(0, kTokenRefused.size()) == kTokenRefused) return {false, e.what()};
-    throw;
+  } catch (const net::TokenRefusedError& e) {
+    return {false, e.what()};  // the token server refused the credentials
   }
   if (r.status == 200) return {true, ""};
   net::RegistryHttpFailure f = net::RegistryClient::failure_of(r, body);

@@ -19,4 +19,11 @@ class NetworkError : public Error {
   bool retryable_;
 };
 
+// The registry's token server answered 401 to the credentials given: they
+// are wrong (login reports "invalid username/password" rather than failing).
+class TokenRefusedError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace ferry::net

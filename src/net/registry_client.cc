@@ -56,7 +56,7 @@ std::string query_unescape(std::string_view s) {
 [[noreturn]] void throw_token_failure(const Response& r, const std::string& body, const std::string& context) {
   if (r.status == 429) throw Error("too many requests to registry");
   if (r.status == 401) {
-    throw Error("unable to retrieve auth token: invalid username/password: " +
+    throw TokenRefusedError("unable to retrieve auth token: invalid username/password: " +
                 RegistryClient::failure_of(r, body).text());
   }
   std::string reason(http_status_text(r.status));

@@ -166,13 +166,13 @@ std::string inspect_image(const ImageReference& ref, const SystemContext& ctx,
                           const InspectOptions& opts) {
   std::unique_ptr<ImageSource> src;
   try {
-    src = ref.new_source(ctx);
+    run_with_retries(opts.retry, [&] { src = ref.new_source(ctx); });
   } catch (const Error& e) {
     rethrow_with_context("Error parsing image name \"" + ref.to_string() + "\"", e);
   }
   ManifestBytes top;
   try {
-    top = src->get_manifest();
+    run_with_retries(opts.retry, [&] { top = src->get_manifest(); });
   } catch (const Error& e) {
     rethrow_with_context("Error retrieving manifest for image", e);
   }
@@ -202,7 +202,7 @@ std::string inspect_image(const ImageReference& ref, const SystemContext& ctx,
   const manifest::Descriptor cfg = m->config_info();
   if (!cfg.digest.empty()) {
     try {
-      config_bytes = read_config(*src, cfg);
+      run_with_retries(opts.retry, [&] { config_bytes = read_config(*src, cfg); });
     } catch (const Error& e) {
       std::throw_with_nested(Error(std::string("Error reading configuration blob: ") + e.what()));
     }
@@ -218,7 +218,7 @@ std::string inspect_image(const ImageReference& ref, const SystemContext& ctx,
   }
 
   std::vector<std::string> tags;
-  if (!opts.no_tags && opts.list_tags) tags = opts.list_tags();
+  if (!opts.no_tags && opts.list_tags) run_with_retries(opts.retry, [&] { tags = opts.list_tags(); });
   Json out = inspect_output(ref, top_digest, *m, config_bytes, tags);
   return render_output(out, gojson::marshal_indent(out, "", "    "), opts.format, output_hints());
 }

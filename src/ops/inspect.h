@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "image/types.h"
+#include "ops/retry.h"
 
 namespace ferry {
 
@@ -18,6 +19,10 @@ struct InspectOptions {
   // Lists the repository's tags for RepoTags (docker transport); empty
   // function = the transport has no tags.
   std::function<std::vector<std::string>()> list_tags;
+  // --retry-times / --retry-delay, applied to each network step on its own
+  // (opening the source, the manifest, the config, the tags), as skopeo's
+  // inspect does: a step that failed is repeated, not the whole command.
+  RetryPolicy retry;
 };
 
 // Returns exactly what skopeo writes to stdout.

@@ -1,9 +1,11 @@
-// Whole-operation retries: `--retry-times N` / `--retry-delay D` of copy,
-// inspect, delete and list-tags (§5.9 of the reference, c/common's
-// retry.IfNecessary). The operation is run again from scratch, up to N more
-// times, while its error is one a second try may not meet again (a network
-// fault, a registry answering 502-504 or a retryable error code); a local
-// error (bad reference, policy, digest mismatch, files) fails at once.
+// Retries: `--retry-times N` / `--retry-delay D` of copy, inspect, delete
+// and list-tags (§5.9 of the reference, c/common's retry.IfNecessary).
+// copy, delete and list-tags retry the whole operation; inspect, as
+// skopeo's, each network step on its own. The operation (or step) is run
+// again from scratch, up to N more times, while its error is one a second
+// try may not meet again (a network fault, a registry answering 502-504 or
+// a retryable error code); a local error (bad reference, policy, digest
+// mismatch, files) fails at once.
 //
 // --command-timeout needs no special case: its expiry ends the process.
 #pragma once
