@@ -19,6 +19,7 @@ SCENARIOS = {
     "push": ("OCI layout to registry", "big"),
     "copy-all": ("copy --all of a 3-platform index", "multi"),
     "zstd": ("registry to registry, recompressing gzip to zstd", "big"),
+    "chunked": ("registry to registry, recompressing gzip to zstd:chunked", "big"),
 }
 # (metric, max ferry/skopeo ratio) from the project's targets.
 TARGETS = {
@@ -67,7 +68,7 @@ def main():
             elif not fails:
                 verdict = "all %d ok" % len(rs)
                 details = sorted(set(r[8] for r in ok))
-                if scen == "zstd" and details:
+                if scen in ("zstd", "chunked") and details:
                     verdict += " (%s)" % details[0]
             else:
                 verdict = "%d of %d FAILED: %s" % (len(fails), len(rs), fails[0][8])

@@ -4,7 +4,8 @@
 #   bench/run.sh [--runs N] [--scenario NAME]... [--ferry PATH] [--skopeo PATH]
 #                [--wan-rate MBIT] [--wan-delay-ms MS] [--priority NICE] [--keep]
 #
-# Scenarios: r2r wan pull push copy-all zstd (default: all). Runs ferry and
+# Scenarios: r2r wan pull push copy-all zstd (default: all), and on request
+# chunked (zstd:chunked; skopeo needs minutes per run). Runs ferry and
 # skopeo alternately, N times each (default 5), each run against a fresh
 # destination with a fresh HOME and an empty blob-info cache, checks every
 # result, and prints median wall time, CPU time and peak RSS per tool.
@@ -16,10 +17,11 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 ALL_SCENARIOS=(r2r wan pull push copy-all zstd)
+EXTRA_SCENARIOS=(chunked)
 
 runs=5 ferry="" skopeo="" keep=0 wan_rate=500 wan_delay=10 prio=-5
 scenarios=()
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=${2:?}; shift ;;
@@ -37,7 +39,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=("${ALL_SCENARIOS[@]}")
 for s in "${scenarios[@]}"; do
-  [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || { echo "run.sh: unknown scenario $s (${ALL_SCENARIOS[*]})" >&2; exit 2; }
+  [[ " ${ALL_SCENARIOS[*]} ${EXTRA_SCENARIOS[*]} " == *" $s "* ]] ||
+    { echo "run.sh: unknown scenario $s (${ALL_SCENARIOS[*]} ${EXTRA_SCENARIOS[*]})" >&2; exit 2; }
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs needs a positive number" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespace, private mounts)" >&2; exit 1; }
@@ -215,7 +218,7 @@ measure() {
   local -a flags=(--insecure-policy copy)
   [ "$tool" = ferry ] && bin=$ferry || bin=$skopeo
   case $scen in
-    r2r|zstd|copy-all|push) fresh_dst ;;
+    r2r|zstd|chunked|copy-all|push) fresh_dst ;;
   esac
   local img=big rname=bench/big
   case $scen in
@@ -247,6 +250,10 @@ measure() {
       flags+=(--dest-compress-format zstd --src-tls-verify=false --dest-tls-verify=false)
       src=docker://$SRC/$rname:latest dst=docker://$DST/$rname:latest
       vdst=(zstd registry "$DST" "$rname" latest) ;;
+    chunked)
+      flags+=(--dest-compress-format zstd:chunked --src-tls-verify=false --dest-tls-verify=false)
+      src=docker://$SRC/$rname:latest dst=docker://$DST/$rname:latest
+      vdst=(chunked registry "$DST" "$rname" latest) ;;
   esac
   # A fresh HOME and XDG dirs, and (as root, where containers/image keeps it
   # in /var/lib/containers/cache whatever HOME is) an empty tmpfs over the

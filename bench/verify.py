@@ -14,6 +14,9 @@ META is make_images.py's meta.json, IMAGE "big" or "multi", MODE:
         per source layer; each layer's bytes match its descriptor's digest and
         size, start with the zstd magic, and decompress to the tar whose
         sha256 is the config's diff_id
+  chunked  as zstd, and each layer carries the zstd:chunked annotations and
+        its footer, TOC and every file's and chunk's frames check out
+        (tests/system/zstd_chunked_check.py, decompressing with the zstd CLI)
 
 Prints one line, "ok: ..." or "FAIL: ...", and exits 0 or 1.
 """
@@ -26,6 +29,9 @@ import sys
 import tempfile
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "system"))
+import zstd_chunked_check  # noqa: E402  (the same checker the system tests use)
+
 ACCEPT = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
@@ -33,6 +39,8 @@ ACCEPT = ", ".join([
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ])
 MT_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+CHUNKED_POSITION = "io.containers.zstd-chunked.manifest-position"
+CHUNKED_CHECKSUM = "io.containers.zstd-chunked.manifest-checksum"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 BUF = 1 << 20
 
@@ -149,11 +157,12 @@ def check_same_image(store, ref, img):
     return n
 
 
-def check_zstd_layer(store, desc, diff_id):
+def check_zstd_layer(store, desc, diff_id, chunked=False):
     """Fetches a zstd layer to a temporary file while hashing it, then
-    decompresses it and hashes the tar."""
+    decompresses it and hashes the tar. chunked: also every file and chunk
+    where its TOC says (tests/system/zstd_chunked_check.py)."""
     h = hashlib.sha256()
-    with tempfile.TemporaryFile(dir=os.environ.get("TMPDIR")) as tmp:
+    with tempfile.NamedTemporaryFile(dir=os.environ.get("TMPDIR")) as tmp:
         def sink(b):
             h.update(b)
             tmp.write(b)
@@ -176,13 +185,19 @@ def check_zstd_layer(store, desc, diff_id):
             th.update(b)
         if p.wait() != 0:
             raise Fail("layer %s: zstd -d failed" % desc["digest"])
+        if chunked:
+            ann = desc.get("annotations", {})
+            try:
+                zstd_chunked_check.verify(tmp.name, ann.get(CHUNKED_POSITION), ann.get(CHUNKED_CHECKSUM))
+            except zstd_chunked_check.CheckFailed as e:
+                raise Fail("layer %s: %s" % (desc["digest"], e))
     if "sha256:" + th.hexdigest() != diff_id:
         raise Fail("layer %s decompresses to sha256:%s, config's diff_id is %s"
                    % (desc["digest"], th.hexdigest(), diff_id))
     return n
 
 
-def check_zstd_image(store, ref, img):
+def check_zstd_image(store, ref, img, chunked=False):
     body = store.manifest(ref)
     m = json.loads(body)
     if m.get("config", {}).get("digest") != img["config"]["digest"]:
@@ -194,7 +209,9 @@ def check_zstd_image(store, ref, img):
     for desc, src in zip(layers, img["layers"]):
         if desc.get("mediaType") != MT_ZSTD:
             raise Fail("layer %s has media type %s" % (desc.get("digest"), desc.get("mediaType")))
-        n += check_zstd_layer(store, desc, src["diff_id"])
+        if chunked and CHUNKED_POSITION not in desc.get("annotations", {}):
+            raise Fail("layer %s has no zstd:chunked annotations" % desc["digest"])
+        n += check_zstd_layer(store, desc, src["diff_id"], chunked)
     return n, sum(l["size"] for l in layers)
 
 
@@ -221,9 +238,11 @@ def main():
         elif mode == "same":
             n = check_same_image(store, ref, meta)
             print("ok: manifest %s, %d blob bytes hashed" % (meta["digest"][:19], n))
-        elif mode == "zstd":
-            n, zsize = check_zstd_image(store, ref, meta)
-            print("ok: %d zstd layers (%d bytes) match the diff_ids" % (len(meta["layers"]), zsize))
+        elif mode in ("zstd", "chunked"):
+            n, zsize = check_zstd_image(store, ref, meta, chunked=mode == "chunked")
+            print("ok: %d %s layers (%d bytes) match the diff_ids%s" % (
+                len(meta["layers"]), "zstd:chunked" if mode == "chunked" else "zstd", zsize,
+                ", every file and chunk where the TOC says" if mode == "chunked" else ""))
         else:
             sys.exit("unknown mode %s" % mode)
     except (Fail, OSError, ValueError, KeyError, http.client.HTTPException) as e:

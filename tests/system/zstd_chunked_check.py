@@ -12,7 +12,8 @@ endOffset) decompress on their own to exactly `size` bytes hashing to
 `digest`; every chunk's frames decompress to `chunkSize` bytes hashing to
 `chunkDigest`, and a file's chunks cover it from 0 to its size in order.
 Decompression is done by the zstd CLI, so this checker shares no code with
-the writer. Exit 1 with a message on the first mismatch.
+the writer. Exit 1 with a message on the first mismatch. bench/verify.py
+imports verify() for its zstd:chunked scenario.
 
 --toc prints one JSON entry per line with offset/endOffset removed: the
 parts of the TOC that do not depend on the zstd encoder, so ferry's and
@@ -25,9 +26,12 @@ import subprocess
 import sys
 
 
+class CheckFailed(Exception):
+    pass
+
+
 def fail(msg):
-    print("zstd_chunked_check: " + msg, file=sys.stderr)
-    sys.exit(1)
+    raise CheckFailed(msg)
 
 
 def unzstd(data):
@@ -64,6 +68,7 @@ def sha(data):
 
 
 def verify(path, position=None, checksum=None):
+    """Returns the summary line; raises CheckFailed on the first mismatch."""
     blob = open(path, "rb").read()
     toc, off, clen, ulen, compressed = read_toc(blob)
     if position is not None and position != "%d:%d:%d:1" % (off, clen, ulen):
@@ -109,10 +114,18 @@ def verify(path, position=None, checksum=None):
             chunks += 1
         if pos != e["size"]:
             fail("%s: chunks cover %d of %d bytes" % (e["name"], pos, e["size"]))
-    print("ok: %d entries, %d files, %d chunks (%d zeros)" % (len(entries), files, chunks, zeros))
+    return "ok: %d entries, %d files, %d chunks (%d zeros)" % (len(entries), files, chunks, zeros)
 
 
 def main(argv):
+    try:
+        run(argv)
+    except CheckFailed as e:
+        print("zstd_chunked_check: %s" % e, file=sys.stderr)
+        sys.exit(1)
+
+
+def run(argv):
     if len(argv) == 3 and argv[1] == "--toc":
         toc = read_toc(open(argv[2], "rb").read())[0]
         for e in toc["entries"]:
@@ -121,11 +134,12 @@ def main(argv):
             print(json.dumps(e, sort_keys=False))
         return
     if len(argv) == 2:
-        verify(argv[1])
+        print(verify(argv[1]))
     elif len(argv) == 4:
-        verify(argv[1], argv[2], argv[3])
+        print(verify(argv[1], argv[2], argv[3]))
     else:
         fail("usage: zstd_chunked_check.py BLOB [POSITION CHECKSUM] | --toc BLOB")
 
 
-main(sys.argv)
+if __name__ == "__main__":
+    main(sys.argv)
