@@ -149,39 +149,32 @@ std::string StreamSplitter::where() const {
 void StreamSplitter::feed(const uint8_t* data, size_t n) {
   while (n > 0) {
     size_t used = 0;
+    // A header block or a special record completed by these bytes is
+    // parsed once offset_ has moved past them, so messages name the byte
+    // after it.
+    bool block_complete = false, special_complete = false;
+    auto bounded = [&] { return static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(n), remaining_)); };
     switch (state_) {
       case State::Header:
-      case State::ZeroBlock: {
+      case State::ZeroBlock:
         used = std::min(n, kBlock - block_fill_);
         std::memcpy(block_ + block_fill_, data, used);
         block_fill_ += used;
         sink_.metadata(data, used);
         if (block_fill_ == kBlock) {
           block_fill_ = 0;
-          offset_ += used;
-          header_block();
-          data += used;
-          n -= used;
-          continue;
+          block_complete = true;
         }
         break;
-      }
-      case State::Special: {
-        used = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(n), remaining_));
+      case State::Special:
+        used = bounded();
         special_.append(reinterpret_cast<const char*>(data), used);
         sink_.metadata(data, used);
         remaining_ -= static_cast<int64_t>(used);
-        if (remaining_ == 0) {
-          offset_ += used;
-          special_done();
-          data += used;
-          n -= used;
-          continue;
-        }
+        special_complete = remaining_ == 0;
         break;
-      }
-      case State::Content: {
-        used = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(n), remaining_));
+      case State::Content:
+        used = bounded();
         sink_.content(data, used);
         remaining_ -= static_cast<int64_t>(used);
         if (remaining_ == 0) {
@@ -190,14 +183,12 @@ void StreamSplitter::feed(const uint8_t* data, size_t n) {
           state_ = remaining_ > 0 ? State::Padding : State::Header;
         }
         break;
-      }
-      case State::Padding: {
-        used = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(n), remaining_));
+      case State::Padding:
+        used = bounded();
         sink_.metadata(data, used);
         remaining_ -= static_cast<int64_t>(used);
         if (remaining_ == 0) state_ = State::Header;
         break;
-      }
       case State::Trailer:
         used = n;
         sink_.metadata(data, used);
@@ -206,6 +197,8 @@ void StreamSplitter::feed(const uint8_t* data, size_t n) {
     offset_ += used;
     data += used;
     n -= used;
+    if (block_complete) header_block();
+    if (special_complete) special_done();
   }
 }
 

@@ -90,8 +90,7 @@ struct ZstdChunkedCompressor::Impl : tar::Sink {
   Impl(std::unique_ptr<Reader> in, int level)
       : input(std::move(in)), splitter(*this), cctx(ZSTD_createCCtx(), ZSTD_freeCCtx) {
     if (!cctx) throw Error("zstd: cannot create encoder");
-    compression_level = zstd_encoder_level(level);
-    set(ZSTD_c_compressionLevel, compression_level);
+    set(ZSTD_c_compressionLevel, zstd_encoder_level(level));
     set(ZSTD_c_checksumFlag, 1);
     in_buf.resize(kInputSlice);
     zstd_out.resize(ZSTD_CStreamOutSize());
@@ -328,13 +327,10 @@ struct ZstdChunkedCompressor::Impl : tar::Sink {
     // Go writes an empty (nil) entry list as null.
     if (entry_count == 0) toc = "{\"version\":1,\"entries\":null}";
     else toc += "]}";
-    // The TOC in a zstd frame of its own, at the same level.
+    // The TOC in a zstd frame of its own, with the layer's parameters (the
+    // last frame has ended, so the context starts a new one).
     std::string compressed(ZSTD_compressBound(toc.size()), '\0');
-    std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> c(ZSTD_createCCtx(), ZSTD_freeCCtx);
-    if (!c) throw Error("zstd: cannot create encoder");
-    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, compression_level);
-    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_checksumFlag, 1);
-    const size_t len = ZSTD_compress2(c.get(), compressed.data(), compressed.size(), toc.data(), toc.size());
+    const size_t len = ZSTD_compress2(cctx.get(), compressed.data(), compressed.size(), toc.data(), toc.size());
     if (ZSTD_isError(len)) throw Error(zstd_failure(len));
     compressed.resize(len);
 
@@ -376,7 +372,6 @@ struct ZstdChunkedCompressor::Impl : tar::Sink {
   std::unique_ptr<Reader> input;
   tar::StreamSplitter splitter;
   std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx;
-  int compression_level = 3;
   std::vector<uint8_t> in_buf;
   std::vector<uint8_t> zstd_out;
   std::string out;  // compressed bytes not yet read

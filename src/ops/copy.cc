@@ -499,8 +499,8 @@ class Copier {
       }
       for (const auto& [job, i] : t.users) {
         if (job->needs_diff_ids) job->computed_diff_ids[i] = outcome.diff_id;
-        // copy_layer keeps a layer's URLs and annotations; each user
-        // keeps its own.
+        // Each user keeps its own URLs and annotations; the annotations are
+        // settled here, once, from the outcome (copy_layer leaves them).
         Descriptor mine = d;
         mine.urls = job->src_layers[i].urls;
         mine.annotations = job->src_layers[i].annotations;
@@ -590,7 +590,6 @@ class Copier {
       want.digest = v;
       want.size = -1;
       want.media_type = media_type;
-      drop_chunked_annotations(want.annotations);
       auto reused = dst_.try_reuse_blob_from(want, mount_candidates(v, /*in_source=*/false));
       if (!reused || reused->size < 0 || reused->digest != v) return std::nullopt;
       logging::log_debug("Reusing " + v + " (" + compression_name(result) + ") instead of converting " + layer.digest);
@@ -657,12 +656,11 @@ class Copier {
   // source's, less a zstd:chunked table of contents that no longer
   // describes the bytes, plus the new one.
   static void update_annotations(std::map<std::string, std::string>& annotations, const LayerOutcome& outcome) {
-    if (outcome.op != manifest::CompressionOp::kPreserve) drop_chunked_annotations(annotations);
+    if (outcome.op != manifest::CompressionOp::kPreserve) {
+      annotations.erase(kZstdChunkedManifestChecksum);
+      annotations.erase(kZstdChunkedManifestPosition);
+    }
     for (const auto& [k, v] : outcome.new_annotations) annotations[k] = v;
-  }
-  static void drop_chunked_annotations(std::map<std::string, std::string>& annotations) {
-    annotations.erase(kZstdChunkedManifestChecksum);
-    annotations.erase(kZstdChunkedManifestPosition);
   }
 
   // want_diff_id (a schema 1 conversion): outcome.diff_id is the layer's
@@ -766,7 +764,6 @@ class Copier {
         note_conversion(outcome, have, result);
       }
       if (chunked) outcome.new_annotations = chunked->annotations();
-      update_annotations(d.annotations, outcome);
       return d;
     };
 

@@ -11,9 +11,7 @@ load helpers
 load registry
 
 setup_file() {
-  export SAMPLES=$BATS_FILE_TMPDIR/samples
-  mkdir -p "$SAMPLES"
-  "$SAMPLE_SCRIPT" "$SAMPLES/oci" latest --extra-layers 2 >/dev/null
+  make_samples oci
   start_registry reg
 }
 

@@ -11,14 +11,22 @@ SAMPLE_SCRIPT=$FERRY_SRC/scripts/make-sample-image.sh
 # It lives outside BATS_TEST_TMPDIR, which some tests check for leftovers.
 export FERRY_BLOB_INFO_CACHE_DIR=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/blob-info-cache-${BATS_TEST_NUMBER:-0}
 
-# Sample images shared by all tests of a file: built once in setup_file.
-make_samples() {
+# Sample images shared by all tests of a file, built once in setup_file:
+# the ones named (oci, v2s2, multi-oci, multi-v2s2), or all four.
+make_samples() {  # [NAME...]
   export SAMPLES=$BATS_FILE_TMPDIR/samples
   mkdir -p "$SAMPLES"
-  "$SAMPLE_SCRIPT" "$SAMPLES/oci" latest --extra-layers 2 >/dev/null
-  "$SAMPLE_SCRIPT" "$SAMPLES/v2s2" --docker --extra-layers 1 >/dev/null
-  "$SAMPLE_SCRIPT" "$SAMPLES/multi-oci" latest --multiarch >/dev/null
-  "$SAMPLE_SCRIPT" "$SAMPLES/multi-v2s2" --multiarch --docker >/dev/null
+  local names=("$@") name
+  [ $# -gt 0 ] || names=(oci v2s2 multi-oci multi-v2s2)
+  for name in "${names[@]}"; do
+    case $name in
+      oci) "$SAMPLE_SCRIPT" "$SAMPLES/oci" latest --extra-layers 2 >/dev/null ;;
+      v2s2) "$SAMPLE_SCRIPT" "$SAMPLES/v2s2" --docker --extra-layers 1 >/dev/null ;;
+      multi-oci) "$SAMPLE_SCRIPT" "$SAMPLES/multi-oci" latest --multiarch >/dev/null ;;
+      multi-v2s2) "$SAMPLE_SCRIPT" "$SAMPLES/multi-v2s2" --multiarch --docker >/dev/null ;;
+      *) echo "make_samples: unknown sample $name" >&2; return 1 ;;
+    esac
+  done
 }
 
 # ferry and skopeo with the accept-anything policy; tests of the policy

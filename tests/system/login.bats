@@ -442,10 +442,18 @@ EOF
 
 # A docker-credential-<name> program keeping its store in $HOME/helper-<name>/,
 # one file per server; every call is logged with its stdin.
-fake_helper() {  # NAME
+# Installs the script on stdin as docker-credential-NAME, first on PATH.
+# (Fed by redirection, not a pipe, so the PATH change reaches the test.)
+install_helper() {  # NAME <SCRIPT
   local bin=$BATS_TEST_TMPDIR/bin
   mkdir -p "$bin"
-  cat >"$bin/docker-credential-$1" <<HELPER
+  cat >"$bin/docker-credential-$1"
+  chmod +x "$bin/docker-credential-$1"
+  export PATH=$bin:$PATH
+}
+
+fake_helper() {  # NAME
+  install_helper "$1" <<HELPER
 #!/bin/sh
 store=\$HOME/helper-$1; mkdir -p "\$store"
 input=\$(cat); echo "\$1 \$input" >>"\$store.log"
@@ -456,8 +464,6 @@ case \$1 in
   list) printf '{'; sep=; for f in "\$store"/*; do [ -f "\$f" ] || continue; printf '%s"%s":"x"' "\$sep" "\$(basename "\$f")"; sep=,; done; printf '}' ;;
 esac
 HELPER
-  chmod +x "$bin/docker-credential-$1"
-  export PATH=$bin:$PATH
 }
 
 # The user's registries.conf (read by both tools, replacing the system's),
@@ -494,11 +500,7 @@ helpers_conf() {  # NAME...
 
 # A helper that has nothing and refuses to store.
 readonly_helper() {  # NAME
-  mkdir -p "$BATS_TEST_TMPDIR/bin"
-  printf '#!/bin/sh\ncat >/dev/null\n[ "$1" = store ] && echo "read-only keychain" || echo "credentials not found in native keychain"\nexit 1\n' \
-    >"$BATS_TEST_TMPDIR/bin/docker-credential-$1"
-  chmod +x "$BATS_TEST_TMPDIR/bin/docker-credential-$1"
-  export PATH=$BATS_TEST_TMPDIR/bin:$PATH
+  install_helper "$1" < <(printf '#!/bin/sh\ncat >/dev/null\n[ "$1" = store ] && echo "read-only keychain" || echo "credentials not found in native keychain"\nexit 1\n')
 }
 
 @test "credential-helpers: a helper that fails to store hands over to the next; a named auth file bypasses them" {

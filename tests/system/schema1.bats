@@ -8,9 +8,7 @@ load helpers
 load registry
 
 setup_file() {
-  export SAMPLES=$BATS_FILE_TMPDIR/samples
-  mkdir -p "$SAMPLES"
-  "$SAMPLE_SCRIPT" "$SAMPLES/oci" latest --extra-layers 2 >/dev/null
+  make_samples oci
   # skopeo writes the schema 1 image ferry reads.
   skopeo --insecure-policy copy -q --format v2s1 "oci:$SAMPLES/oci:latest" "dir:$SAMPLES/s1"
   start_registry reg
