@@ -1,11 +1,13 @@
 // ferry's entry point: parse the command line as skopeo (cobra) does,
 // dispatch, and report failures as logrus fatal lines with skopeo's exit
 // codes.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "cli/command.h"
@@ -110,9 +112,19 @@ int run(int argc, char** argv) {
   return cmd->run(positionals);
 }
 
+// glibc gives each thread that allocates an arena of its own; the transfer
+// threads hardly allocate after their buffers are set up, and per-thread
+// arenas only add their unused tails to the resident set (measured: ~0.5 MiB
+// of a 21 MiB registry-to-registry copy). Two arenas keep the main thread
+// off the workers' lock. A MALLOC_ARENA_MAX in the environment still wins.
+void limit_malloc_arenas() {
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  limit_malloc_arenas();
   try {
     int rc = run(argc, argv);
     std::fflush(stdout);

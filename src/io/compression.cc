@@ -1,7 +1,5 @@
 #include "io/compression.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <isa-l/igzip_lib.h>
 #include <zstd.h>
 
@@ -12,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/libarchive.h"
 #include "io/zstd_chunked.h"
 #include "util/error.h"
 
@@ -414,22 +413,22 @@ struct CallbackError {
 class ArchiveDecompressor : public Reader {
  public:
   ArchiveDecompressor(std::unique_ptr<Reader> in, Compression c)
-      : in_(std::move(in)), a_(archive_read_new(), archive_read_free), c_(c) {
+      : in_(std::move(in)), a_(libarchive().archive_read_new(), libarchive().archive_read_free), c_(c) {
     if (!a_) throw Error("cannot allocate libarchive reader");
     int want;
     if (c == Compression::Bzip2) {
-      archive_read_support_filter_bzip2(a_.get());
+      libarchive().archive_read_support_filter_bzip2(a_.get());
       want = ARCHIVE_FILTER_BZIP2;
     } else {
-      archive_read_support_filter_xz(a_.get());
+      libarchive().archive_read_support_filter_xz(a_.get());
       want = ARCHIVE_FILTER_XZ;
     }
-    archive_read_support_format_raw(a_.get());
-    archive_read_support_format_empty(a_.get());
-    int r = archive_read_open(a_.get(), this, nullptr, read_cb, nullptr);
+    libarchive().archive_read_support_format_raw(a_.get());
+    libarchive().archive_read_support_format_empty(a_.get());
+    int r = libarchive().archive_read_open(a_.get(), this, nullptr, read_cb, nullptr);
     check(r);
     struct archive_entry* entry;
-    r = archive_read_next_header(a_.get(), &entry);
+    r = libarchive().archive_read_next_header(a_.get(), &entry);
     if (r == ARCHIVE_EOF) {
       done_ = true;
     } else {
@@ -437,12 +436,12 @@ class ArchiveDecompressor : public Reader {
     }
     // The filter bids on magic bytes alone: input that is not really this
     // format would otherwise pass through undecompressed.
-    if (archive_filter_code(a_.get(), 0) != want) throw Error(name() + ": invalid header");
+    if (libarchive().archive_filter_code(a_.get(), 0) != want) throw Error(name() + ": invalid header");
   }
 
   size_t read(uint8_t* buf, size_t n) override {
     if (done_ || n == 0) return 0;
-    la_ssize_t r = archive_read_data(a_.get(), buf, n);
+    la_ssize_t r = libarchive().archive_read_data(a_.get(), buf, n);
     if (r < 0) check(static_cast<int>(r));
     if (r == 0) done_ = true;
     return static_cast<size_t>(r);
@@ -454,7 +453,7 @@ class ArchiveDecompressor : public Reader {
   void check(int r) {
     err_.rethrow_if_any();
     if (r == ARCHIVE_OK || r == ARCHIVE_WARN) return;
-    const char* msg = archive_error_string(a_.get());
+    const char* msg = libarchive().archive_error_string(a_.get());
     throw Error(name() + ": " + (msg ? msg : "decompression failed"));
   }
 
@@ -466,7 +465,7 @@ class ArchiveDecompressor : public Reader {
       return static_cast<la_ssize_t>(got);
     } catch (...) {
       self->err_.error = std::current_exception();
-      archive_set_error(a, EIO, "read failed");
+      libarchive().archive_set_error(a, EIO, "read failed");
       return -1;
     }
   }
@@ -484,19 +483,19 @@ class ArchiveDecompressor : public Reader {
 class XzCompressor : public Reader {
  public:
   explicit XzCompressor(std::unique_ptr<Reader> in)
-      : in_(std::move(in)), a_(archive_write_new(), archive_write_free) {
+      : in_(std::move(in)), a_(libarchive().archive_write_new(), libarchive().archive_write_free) {
     if (!a_) throw Error("cannot allocate libarchive writer");
-    archive_write_set_format_raw(a_.get());
-    check(archive_write_add_filter_xz(a_.get()));
+    libarchive().archive_write_set_format_raw(a_.get());
+    check(libarchive().archive_write_add_filter_xz(a_.get()));
     // No tar-style blocking: the stream must end where the data ends.
-    archive_write_set_bytes_per_block(a_.get(), 0);
-    archive_write_set_bytes_in_last_block(a_.get(), 1);
-    check(archive_write_open(a_.get(), this, nullptr, write_cb, nullptr));
-    std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(archive_entry_new(),
-                                                                           archive_entry_free);
-    archive_entry_set_pathname(e.get(), "data");
-    archive_entry_set_filetype(e.get(), AE_IFREG);
-    check(archive_write_header(a_.get(), e.get()));
+    libarchive().archive_write_set_bytes_per_block(a_.get(), 0);
+    libarchive().archive_write_set_bytes_in_last_block(a_.get(), 1);
+    check(libarchive().archive_write_open(a_.get(), this, nullptr, write_cb, nullptr));
+    std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(libarchive().archive_entry_new(),
+                                                                           libarchive().archive_entry_free);
+    libarchive().archive_entry_set_pathname(e.get(), "data");
+    libarchive().archive_entry_set_filetype(e.get(), AE_IFREG);
+    check(libarchive().archive_write_header(a_.get(), e.get()));
   }
 
   ~XzCompressor() override {
@@ -514,12 +513,12 @@ class XzCompressor : public Reader {
       const uint8_t* data;
       size_t len;
       if (in_.fill(&data, &len)) {
-        la_ssize_t w = archive_write_data(a_.get(), data, len);
+        la_ssize_t w = libarchive().archive_write_data(a_.get(), data, len);
         err_.rethrow_if_any();
         if (w < 0) check(static_cast<int>(w));
       } else {
         closed_ = true;
-        check(archive_write_close(a_.get()));
+        check(libarchive().archive_write_close(a_.get()));
       }
     }
     n = std::min(n, pending_.size() - pending_pos_);
@@ -532,7 +531,7 @@ class XzCompressor : public Reader {
   void check(int r) {
     err_.rethrow_if_any();
     if (r == ARCHIVE_OK || r == ARCHIVE_WARN) return;
-    const char* msg = archive_error_string(a_.get());
+    const char* msg = libarchive().archive_error_string(a_.get());
     throw Error(std::string("xz: ") + (msg ? msg : "compression failed"));
   }
 
@@ -544,7 +543,7 @@ class XzCompressor : public Reader {
       return static_cast<la_ssize_t>(n);
     } catch (...) {
       self->err_.error = std::current_exception();
-      archive_set_error(a, ENOMEM, "buffering output failed");
+      libarchive().archive_set_error(a, ENOMEM, "buffering output failed");
       return -1;
     }
   }

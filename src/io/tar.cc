@@ -1,7 +1,5 @@
 #include "io/tar.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "io/fs.h"
+#include "io/libarchive.h"
 #include "util/error.h"
 #include "util/go_quote.h"
 
@@ -22,7 +21,7 @@ using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
 using EntryPtr = std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)>;
 
 std::string archive_message(struct archive* a, const char* fallback) {
-  const char* msg = archive_error_string(a);
+  const char* msg = libarchive().archive_error_string(a);
   return msg != nullptr ? msg : fallback;
 }
 
@@ -72,7 +71,7 @@ struct TarWriter::Impl {
   // output is dropped instead of completing the file.
   bool abandoned = false;
   std::vector<uint8_t> buf;
-  ArchivePtr a{nullptr, archive_write_free};
+  ArchivePtr a{nullptr, libarchive().archive_write_free};
 
   // Here rather than in ~TarWriter so a throwing constructor cleans up too.
   ~Impl() {
@@ -91,7 +90,7 @@ struct TarWriter::Impl {
       if (w < 0) {
         const int err = errno;
         if (err == EINTR) continue;
-        archive_set_error(ar, err, "write %s: %s", self->path.c_str(), errno_text(err).c_str());
+        libarchive().archive_set_error(ar, err, "write %s: %s", self->path.c_str(), errno_text(err).c_str());
         return -1;
       }
       p += w;
@@ -107,20 +106,20 @@ struct TarWriter::Impl {
   EntryPtr entry(const std::string& name, unsigned type, int mode, int64_t size) {
     if (closed) throw Error("writing tar " + path + ": archive already closed");
     if (name.empty()) throw Error("writing tar " + path + ": empty entry name");
-    EntryPtr e(archive_entry_new(), archive_entry_free);
+    EntryPtr e(libarchive().archive_entry_new(), libarchive().archive_entry_free);
     if (!e) throw Error("writing tar " + path + ": out of memory");
-    archive_entry_set_pathname(e.get(), name.c_str());
-    archive_entry_set_filetype(e.get(), type);
-    archive_entry_set_perm(e.get(), static_cast<mode_t>(mode & 07777));
-    archive_entry_set_size(e.get(), size);
-    archive_entry_set_mtime(e.get(), 0, 0);
-    archive_entry_set_uid(e.get(), 0);
-    archive_entry_set_gid(e.get(), 0);
+    libarchive().archive_entry_set_pathname(e.get(), name.c_str());
+    libarchive().archive_entry_set_filetype(e.get(), type);
+    libarchive().archive_entry_set_perm(e.get(), static_cast<mode_t>(mode & 07777));
+    libarchive().archive_entry_set_size(e.get(), size);
+    libarchive().archive_entry_set_mtime(e.get(), 0, 0);
+    libarchive().archive_entry_set_uid(e.get(), 0);
+    libarchive().archive_entry_set_gid(e.get(), 0);
     return e;
   }
 
   void write_header(const std::string& name, struct archive_entry* e) {
-    int r = archive_write_header(a.get(), e);
+    int r = libarchive().archive_write_header(a.get(), e);
     if (r != ARCHIVE_OK) fail("entry " + go_quote(name));
   }
 };
@@ -129,16 +128,17 @@ TarWriter::TarWriter(const std::string& path) : impl_(std::make_unique<Impl>()) 
   impl_->path = path;
   impl_->fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (impl_->fd < 0) throw path_error("open", path, errno);
-  impl_->a.reset(archive_write_new());
+  impl_->a.reset(libarchive().archive_write_new());
   struct archive* a = impl_->a.get();
   if (a == nullptr) throw Error("writing tar " + path + ": out of memory");
   // ustar headers, with a pax record only where ustar cannot express a
   // field (long names): what Go's archive/tar, and so skopeo, produces.
-  if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK) impl_->fail("setting format");
+  if (libarchive().archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
+    impl_->fail("setting format");
   // No padding past the two zero blocks that end the archive, as Go.
-  archive_write_set_bytes_per_block(a, 64 * 1024);
-  archive_write_set_bytes_in_last_block(a, 1);
-  if (archive_write_open2(a, impl_.get(), nullptr, Impl::write_cb, nullptr, nullptr) != ARCHIVE_OK)
+  libarchive().archive_write_set_bytes_per_block(a, 64 * 1024);
+  libarchive().archive_write_set_bytes_in_last_block(a, 1);
+  if (libarchive().archive_write_open2(a, impl_.get(), nullptr, Impl::write_cb, nullptr, nullptr) != ARCHIVE_OK)
     impl_->fail("opening");
 }
 
@@ -164,7 +164,7 @@ void TarWriter::add_file(const std::string& name, Reader& r, int64_t size, int m
     if (written + static_cast<int64_t>(got) > size)
       throw Error("writing tar " + impl_->path + ": entry " + go_quote(name) + ": expected " +
                   std::to_string(size) + " bytes, got more");
-    la_ssize_t w = archive_write_data(impl_->a.get(), buf.data(), got);
+    la_ssize_t w = libarchive().archive_write_data(impl_->a.get(), buf.data(), got);
     if (w < 0 || static_cast<size_t>(w) != got) impl_->fail("entry " + go_quote(name));
     written += static_cast<int64_t>(got);
   }
@@ -180,13 +180,13 @@ void TarWriter::add_file(const std::string& name, const std::string& data, int m
 
 void TarWriter::add_symlink(const std::string& name, const std::string& target) {
   EntryPtr e = impl_->entry(name, AE_IFLNK, 0777, 0);
-  archive_entry_set_symlink(e.get(), target.c_str());
+  libarchive().archive_entry_set_symlink(e.get(), target.c_str());
   impl_->write_header(name, e.get());
 }
 
 void TarWriter::close() {
   if (impl_->closed) return;
-  if (archive_write_close(impl_->a.get()) != ARCHIVE_OK) impl_->fail("finishing");
+  if (libarchive().archive_write_close(impl_->a.get()) != ARCHIVE_OK) impl_->fail("finishing");
   impl_->closed = true;
   if (fsync(impl_->fd) != 0) throw path_error("fsync", impl_->path, errno);
   int fd = impl_->fd;
@@ -202,7 +202,7 @@ class EntryDataReader : public Reader {
  public:
   size_t read(uint8_t* buf, size_t n) override {
     if (a_ == nullptr || n == 0) return 0;
-    la_ssize_t r = archive_read_data(a_, buf, n);
+    la_ssize_t r = libarchive().archive_read_data(a_, buf, n);
     if (r < 0)
       throw Error("reading tar " + *path_ + ": entry " + go_quote(*name_) + ": " +
                   archive_message(a_, "read failed"));
@@ -225,7 +225,7 @@ class EntryDataReader : public Reader {
 struct TarReader::Impl {
   std::string path;
   int fd = -1;
-  ArchivePtr a{nullptr, archive_read_free};
+  ArchivePtr a{nullptr, libarchive().archive_read_free};
   std::string current;  // raw name of the current entry, for errors
   EntryDataReader data;
   bool ended = false;
@@ -246,18 +246,18 @@ TarReader::TarReader(const std::string& path) : impl_(std::make_unique<Impl>()) 
   // "open PATH: no such file or directory".
   impl_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (impl_->fd < 0) throw path_error("open", path, errno);
-  impl_->a.reset(archive_read_new());
+  impl_->a.reset(libarchive().archive_read_new());
   struct archive* a = impl_->a.get();
   if (a == nullptr) throw Error("reading tar " + path + ": out of memory");
   // Only the in-process decoders: archive_read_support_filter_all would also
   // offer formats that libarchive decodes by running external programs.
-  archive_read_support_filter_gzip(a);
-  archive_read_support_filter_bzip2(a);
-  archive_read_support_filter_xz(a);
-  archive_read_support_filter_zstd(a);
-  archive_read_support_format_tar(a);  // ustar, pax and GNU tar
-  archive_read_support_format_empty(a);
-  if (archive_read_open_fd(a, impl_->fd, 64 * 1024) != ARCHIVE_OK) impl_->fail();
+  libarchive().archive_read_support_filter_gzip(a);
+  libarchive().archive_read_support_filter_bzip2(a);
+  libarchive().archive_read_support_filter_xz(a);
+  libarchive().archive_read_support_filter_zstd(a);
+  libarchive().archive_read_support_format_tar(a);  // ustar, pax and GNU tar
+  libarchive().archive_read_support_format_empty(a);
+  if (libarchive().archive_read_open_fd(a, impl_->fd, 64 * 1024) != ARCHIVE_OK) impl_->fail();
 }
 
 TarReader::~TarReader() = default;
@@ -267,25 +267,25 @@ bool TarReader::next(Entry* e) {
   s.data.reset(nullptr, nullptr, nullptr);
   if (s.ended) return false;
   struct archive_entry* entry = nullptr;
-  int r = archive_read_next_header(s.a.get(), &entry);
+  int r = libarchive().archive_read_next_header(s.a.get(), &entry);
   if (r == ARCHIVE_EOF) {
     s.ended = true;
     return false;
   }
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN) s.fail();
-  const char* raw = archive_entry_pathname(entry);
-  if (raw == nullptr) raw = archive_entry_pathname_utf8(entry);
+  const char* raw = libarchive().archive_entry_pathname(entry);
+  if (raw == nullptr) raw = libarchive().archive_entry_pathname_utf8(entry);
   if (raw == nullptr) throw Error("reading tar " + s.path + ": entry with an unreadable name");
   s.current = raw;
   e->name = normalize_entry_name(s.current, s.path);
   e->link_target.clear();
-  e->size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
-  e->mode = static_cast<int>(archive_entry_perm(entry) & 07777);
-  if (const char* hard = archive_entry_hardlink(entry)) {
+  e->size = libarchive().archive_entry_size_is_set(entry) ? libarchive().archive_entry_size(entry) : 0;
+  e->mode = static_cast<int>(libarchive().archive_entry_perm(entry) & 07777);
+  if (const char* hard = libarchive().archive_entry_hardlink(entry)) {
     e->type = Entry::Type::Hardlink;
     e->link_target = normalize_entry_name(hard, s.path);
   } else {
-    switch (archive_entry_filetype(entry)) {
+    switch (libarchive().archive_entry_filetype(entry)) {
       case AE_IFREG:
         e->type = Entry::Type::File;
         break;
@@ -294,8 +294,8 @@ bool TarReader::next(Entry* e) {
         break;
       case AE_IFLNK: {
         e->type = Entry::Type::Symlink;
-        const char* target = archive_entry_symlink(entry);
-        if (target == nullptr) target = archive_entry_symlink_utf8(entry);
+        const char* target = libarchive().archive_entry_symlink(entry);
+        if (target == nullptr) target = libarchive().archive_entry_symlink_utf8(entry);
         // Relative to the link's directory, so ".." is legitimate here.
         if (target != nullptr && *target != '\0') e->link_target = clean_path(target);
         break;
