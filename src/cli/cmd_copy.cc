@@ -104,7 +104,7 @@ class CopyCommand : public Command {
     if (dest_.force_compress_format) {
       if (dest_.compress_format.empty())
         throw Error("cannot use ForceCompressionFormat with undefined default compression format");
-      not_supported_if(true, "--dest-force-compress-format");
+      opts.force_compress_format = true;
     }
     if (dest_.compress_level.present) opts.compress_level = static_cast<int>(dest_.compress_level.value);
 

@@ -625,7 +625,10 @@ class Copier {
     // conversion; the destination's own copy is reused as before.
     std::vector<std::string> mounts;
     if (!converting) mounts = mount_candidates(layer.digest, /*in_source=*/true);
-    if (auto reused = dst_.try_reuse_blob_from(layer, mounts)) {
+    // Forced format: the original only if it already is in that form
+    // (which needs knowing its form: the bytes will tell otherwise).
+    const bool original_acceptable = !opts_.force_compress_format || (known && !converting);
+    if (auto reused = original_acceptable ? dst_.try_reuse_blob_from(layer, mounts) : std::nullopt) {
       report_.blob_skipped("blob", layer.digest);
       record_destination_location(reused->digest);
       Descriptor d = *reused;

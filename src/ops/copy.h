@@ -28,6 +28,11 @@ struct CopyOptions {
   // --dest-compress-format / --dest-compress-level
   std::optional<Compression> compress_format;
   int compress_level = -1;
+  // --dest-force-compress-format (skopeo 1.21): a layer the destination
+  // already has (or could mount) is reused only if it is already in
+  // compress_format; otherwise it is recompressed like any other. Without
+  // it, skopeo reuses the destination's copy of the original as it is.
+  bool force_compress_format = false;
   unsigned parallel_copies = 6;  // --image-parallel-copies (0 means 6)
   // --dest-precompute-digests: a registry destination gets a converted
   // layer's digest (via a temporary file in --tmpdir) before the upload,

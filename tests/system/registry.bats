@@ -275,6 +275,43 @@ count_log() {  # FILE REGEX
   s copy -q --src-tls-verify=false "docker://$PLAIN_ADDR/mono/zstd:v1" "oci:$BATS_TEST_TMPDIR/z:v1"
 }
 
+@test "--dest-force-compress-format: blobs the destination has in another format are recompressed, not reused" {
+  f copy -q --dest-tls-verify=false "oci:$SAMPLES/oci:latest" "docker://$PLAIN_ADDR/force/img:v1"
+  src="docker://$PLAIN_ADDR/force/img:v1"
+  types() { f inspect --raw --tls-verify=false "docker://$PLAIN_ADDR/force/img:$1" | jq -c '[.layers[].mediaType] | unique'; }
+  gz='["application/vnd.oci.image.layer.v1.tar+gzip"]'
+  zs='["application/vnd.oci.image.layer.v1.tar+zstd"]'
+  # Without it, as skopeo 1.9.3: the registry already has the gzip layers
+  # in this repository, so they are reused and nothing is converted.
+  f copy -q --src-tls-verify=false --dest-tls-verify=false --dest-compress-format zstd "$src" "docker://$PLAIN_ADDR/force/img:plain"
+  s copy -q --src-tls-verify=false --dest-tls-verify=false --dest-compress-format zstd "$src" "docker://$PLAIN_ADDR/force/img:skopeo"
+  [ "$(types plain)" = "$gz" ]
+  [ "$(types skopeo)" = "$gz" ]
+  [ "$(f inspect --tls-verify=false --format '{{.Digest}}' "docker://$PLAIN_ADDR/force/img:plain")" = \
+    "$(f inspect --tls-verify=false --format '{{.Digest}}' "docker://$PLAIN_ADDR/force/img:skopeo")" ]
+  # Forced: every layer is converted; the config (and so the DiffIDs) stay.
+  before=$(count_log "$PLAIN_LOG" '"PATCH /v2/force/img/')
+  f copy -q --src-tls-verify=false --dest-tls-verify=false --dest-compress-format zstd --dest-force-compress-format \
+    "$src" "docker://$PLAIN_ADDR/force/img:forced"
+  [ "$(types forced)" = "$zs" ]
+  layers=$(f inspect --raw --tls-verify=false "$src" | jq '.layers | length')
+  [ "$(count_log "$PLAIN_LOG" '"PATCH /v2/force/img/')" = "$((before + layers))" ]
+  [ "$(f inspect --raw --tls-verify=false "$src" | jq -r .config.digest)" = \
+    "$(f inspect --raw --tls-verify=false "docker://$PLAIN_ADDR/force/img:forced" | jq -r .config.digest)" ]
+  s copy -q --src-tls-verify=false "docker://$PLAIN_ADDR/force/img:forced" "oci:$BATS_TEST_TMPDIR/z:v1"
+  # Again: the zstd blobs now there are in the forced format and are reused.
+  before=$(count_log "$PLAIN_LOG" '"PATCH /v2/force/img/')
+  f copy -q --src-tls-verify=false --dest-tls-verify=false --dest-compress-format zstd --dest-force-compress-format \
+    "$src" "docker://$PLAIN_ADDR/force/img:again"
+  [ "$(count_log "$PLAIN_LOG" '"PATCH /v2/force/img/')" = "$before" ]
+  [ "$(types again)" = "$zs" ]
+  # A format to force is required, with containers/image's message.
+  run_f copy --dest-force-compress-format "$src" "dir:$BATS_TEST_TMPDIR/d"
+  expect_status 1
+  expect_output_contains "cannot use ForceCompressionFormat with undefined default compression format"
+  [ ! -e "$BATS_TEST_TMPDIR/d" ]
+}
+
 @test "a corrupted config fails the copy naming it, read ahead or not, and tags nothing" {
   cp -r "$SAMPLES/oci" "$BATS_TEST_TMPDIR/bad"
   m=$(jq -r '.manifests[0].digest' "$BATS_TEST_TMPDIR/bad/index.json" | cut -d: -f2)
