@@ -1,7 +1,5 @@
 #include "config/registries_conf.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -10,6 +8,7 @@
 #include <utility>
 
 #include "config/config_dir.h"
+#include "config/toml.h"
 #include "io/fs.h"
 #include "util/error.h"
 #include "util/go_quote.h"

@@ -285,10 +285,30 @@ TEST(RegistriesConf, TypeAndSyntaxErrorsGiveTheLine) {
             "destination has type string");
   for (const std::string& bad :
        {std::string("[[registry"), std::string("a = "), std::string("a = \"\xff\""),
-        std::string("x = ") + std::string(1000, '['), std::string("a = 1\na = 2")}) {
+        std::string("x = ") + std::string(1000, '['), std::string("a = 1\na = 2"), std::string("[&")}) {
     std::string msg = parse_error(bad);
     EXPECT_EQ(msg.rfind("toml: line ", 0), 0u) << msg;
   }
+}
+
+// toml++ 3.3 reached __builtin_unreachable() when it asked whether a
+// non-ASCII character is whitespace (config/toml.h); under UBSan (make
+// test) these aborted. They are plain syntax errors.
+TEST(RegistriesConf, NonAsciiWhereWhitespaceMayBeIsASyntaxError) {
+  for (const std::string& bad : {std::string("a = 1\xc3\xa9"),                          // U+00E9 after a value
+                                 std::string("a = \"x\"\xef\xbb\xbc"),                 // U+FEFC
+                                 std::string("\xc2\xa1 = 1"),                             // U+00A1 before a key
+                                 std::string("[[registry]]\nlocation = \"a.io\" \xe3\x80\x81")}) {  // U+3001
+    std::string msg = parse_error(bad);
+    EXPECT_EQ(msg.rfind("toml: line ", 0), 0u) << msg;
+  }
+  // Valid: the line-ending backslash trims whitespace up to the U+00A7.
+  EXPECT_EQ(parse_error("s = \"\"\"\\\n\xc2\xa7\"\"\""), "UNPREFIXED: OK");
+  // Real non-ASCII whitespace is still refused, and non-ASCII text inside
+  // strings and comments is still fine.
+  EXPECT_EQ(parse_error("a = 1\xe3\x80\x80").rfind("toml: line ", 0), 0u);
+  RegistriesConf c = RegistriesConf::parse("# caf\xc3\xa9\nunqualified-search-registries = [\"a.io\"] # \xef\xbb\xbc\n", "r.conf");
+  EXPECT_EQ(c.unqualified_search_registries(), std::vector<std::string>{"a.io"});
 }
 
 TEST(RegistriesConf, V1FormatIsConverted) {
