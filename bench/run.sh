@@ -4,7 +4,7 @@
 #   bench/run.sh [--runs N] [--scenario NAME]... [--ferry PATH] [--skopeo PATH]
 #                [--wan-rate MBIT] [--wan-delay-ms MS] [--priority NICE] [--keep]
 #
-# Scenarios: r2r wan pull push copy-all zstd (default: all), and on request
+# Scenarios: r2r wan pull push copy-all zstd inspect (default: all), and on request
 # chunked (zstd:chunked; skopeo needs minutes per run). Runs ferry and
 # skopeo alternately, N times each (default 5), each run against a fresh
 # destination with a fresh HOME and an empty blob-info cache, checks every
@@ -16,10 +16,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-ALL_SCENARIOS=(r2r wan pull push copy-all zstd)
+ALL_SCENARIOS=(r2r wan pull push copy-all zstd inspect)
 EXTRA_SCENARIOS=(chunked)
 
-runs=5 ferry="" skopeo="" keep=0 wan_rate=500 wan_delay=10 prio=-5
+runs=5 inspect_calls=20 ferry="" skopeo="" keep=0 wan_rate=500 wan_delay=10 prio=-5
 scenarios=()
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -214,7 +214,7 @@ HZ=$(getconf CLK_TCK)
 
 # measure SCENARIO TOOL RUN
 measure() {
-  local scen=$1 tool=$2 run=$3 bin src dst vdst netns_prefix=()
+  local scen=$1 tool=$2 run=$3 bin src="" dst="" vdst netns_prefix=()
   local -a flags=(--insecure-policy copy)
   [ "$tool" = ferry ] && bin=$ferry || bin=$skopeo
   case $scen in
@@ -255,6 +255,15 @@ measure() {
       src=docker://$SRC/$rname:latest dst=docker://$DST/$rname:latest
       vdst=(chunked registry "$DST" "$rname" latest) ;;
   esac
+  local -a cmd=("$bin" "${flags[@]}" "$src" "$dst")
+  # inspect: what a CI step pays per call (start-up, ping, manifest,
+  # config), so one run is $inspect_calls calls in a row; each must print
+  # the image's digest.
+  if [ "$scen" = inspect ]; then
+    cmd=(sh -c 'i=0; while [ $i -lt "$2" ]; do "$0" --insecure-policy inspect --tls-verify=false \
+      --format "{{.Digest}}" "$1" || exit 1; i=$((i + 1)); done' \
+      "$bin" "docker://$SRC/$rname:latest" "$inspect_calls")
+  fi
   # A fresh HOME and XDG dirs, and (as root, where containers/image keeps it
   # in /var/lib/containers/cache whatever HOME is) an empty tmpfs over the
   # blob-info cache directory, private to this run's mount namespace.
@@ -272,12 +281,21 @@ measure() {
   env -i "${pass[@]}" PATH="$PATH" HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share" \
     XDG_CACHE_HOME="$home/.cache" XDG_RUNTIME_DIR="$home/run" TMPDIR="$W/tmp" \
     "${netns_prefix[@]}" unshare -m -- sh -c 'mount -t tmpfs -o size=64m bench-cache /var/lib/containers/cache && exec "$@"' sh \
-    /usr/bin/time -f '%e %U %S %M' -o "$W/run.time" "$bin" "${flags[@]}" "$src" "$dst" >"$logf" 2>&1 || rc=$?
+    /usr/bin/time -f '%e %U %S %M' -o "$W/run.time" "${cmd[@]}" >"$logf" 2>&1 || rc=$?
   srv=$(awk -v a="$ticks0" -v b="$(server_ticks)" -v hz="$HZ" 'BEGIN{printf "%.2f", (b - a) / hz}')
   local wall user sys rss status detail
   read -r wall user sys rss < <(tail -n1 "$W/run.time" 2>/dev/null || echo "0 0 0 0")
   if [ $rc != 0 ]; then
     status=FAIL detail="exit status $rc: $(grep -v '^$' "$logf" | tail -n1 | cut -c1-200)"
+  elif [ "$scen" = inspect ]; then
+    local want n_ok
+    want=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["big"]["digest"])' "$meta")
+    n_ok=$(grep -cx "$want" "$logf" || true)
+    if [ "$n_ok" = "$inspect_calls" ] && [ "$(wc -l <"$logf")" = "$inspect_calls" ]; then
+      status=ok detail="$inspect_calls calls printed $want"
+    else
+      status=FAIL detail="$n_ok of $inspect_calls calls printed $want"
+    fi
   elif detail=$(TMPDIR=$W/tmp $PY "$here/verify.py" "$meta" "$img" "${vdst[@]}"); then
     status=ok detail=${detail#ok: }
   else
