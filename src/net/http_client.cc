@@ -201,12 +201,21 @@ class Pool {
     return h;
   }
 
-  void give(HandlePair h) {
+  // warm: its last transfer completed, so its connection is still open.
+  // take() hands out the most recently returned slot first, so a slot
+  // whose connection was closed (a failed or abandoned transfer, e.g. the
+  // HTTPS half of a ping race against a plain-HTTP registry) goes to the
+  // cold end: the next request reuses an open connection instead of
+  // paying a new handshake (one round trip on a real link).
+  void give(HandlePair h, bool warm) {
     curl_easy_reset(h.easy);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (idle_.size() < kMaxIdleHandles) {
-        idle_.push_back(h);
+        if (warm)
+          idle_.push_back(h);
+        else
+          idle_.insert(idle_.begin(), h);
         return;
       }
     }
@@ -651,9 +660,10 @@ class CurlStream final : public ResponseStream {
     if (h_.easy) {
       // Removing an unfinished transfer makes curl close its connection
       // rather than return it half-read to the cache.
+      const bool warm = done_ && result_ == CURLE_OK;
       if (added_) curl_multi_remove_handle(h_.multi, h_.easy);
       added_ = false;
-      pool_->give(h_);
+      pool_->give(h_, warm);
       h_ = {};
     }
     curl_slist_free_all(headers_);

@@ -611,6 +611,34 @@ TEST_F(HttpClientTest, DestroyingStreamMidBodyAbortsCleanly) {
   EXPECT_EQ(srv.accepted(), 2);  // the aborted connection was not reused
 }
 
+// A slot whose transfer failed goes back cold: the next request takes the
+// slot that still holds an open connection (a ping race's failed HTTPS
+// half used to hand the following request a slot without one).
+TEST_F(HttpClientTest, FailedTransferDoesNotDisplaceAnOpenConnection) {
+  TestServer a([](const SrvRequest&, Conn& c) { c.send(response(200, {}, "ok")); });
+  TestServer b([](const SrvRequest&, Conn& c) {
+    c.send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+    c.close_after = true;
+  });
+  HttpClient client;
+  auto to_a = client.open(Req{.url = a.url("/first")});
+  auto to_b = client.open(Req{.url = b.url("/truncated")});
+  uint8_t buf[256];
+  while (to_a->read(buf, sizeof buf) > 0) {
+  }
+  to_a.reset();  // its slot goes back warm
+  EXPECT_THROW(
+      {
+        while (to_b->read(buf, sizeof buf) > 0) {
+        }
+      },
+      NetworkError);
+  to_b.reset();  // returned last, but cold
+  std::string body;
+  EXPECT_EQ(client.fetch(Req{.url = a.url("/second")}, &body, 100).status, 200);
+  EXPECT_EQ(a.accepted(), 1);
+}
+
 TEST_F(HttpClientTest, RedirectToOtherPortDropsAuthorization) {
   TestServer other([](const SrvRequest&, Conn& c) { c.send(response(200, {{"X-Where", "other"}}, "blob")); });
   TestServer srv([&](const SrvRequest& r, Conn& c) {

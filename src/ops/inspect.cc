@@ -218,7 +218,7 @@ std::string inspect_image(const ImageReference& ref, const SystemContext& ctx,
   }
 
   std::vector<std::string> tags;
-  if (!opts.no_tags && opts.list_tags) run_with_retries(opts.retry, [&] { tags = opts.list_tags(); });
+  if (!opts.no_tags && opts.list_tags) run_with_retries(opts.retry, [&] { tags = opts.list_tags(*src); });
   Json out = inspect_output(ref, top_digest, *m, config_bytes, tags);
   return render_output(out, gojson::marshal_indent(out, "", "    "), opts.format, output_hints());
 }

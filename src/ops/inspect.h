@@ -17,8 +17,9 @@ struct InspectOptions {
   bool no_tags = false;
   std::string format;  // Go template; "" = JSON
   // Lists the repository's tags for RepoTags (docker transport); empty
-  // function = the transport has no tags.
-  std::function<std::vector<std::string>()> list_tags;
+  // function = the transport has no tags. Given the open source, whose
+  // connection and credentials it may reuse.
+  std::function<std::vector<std::string>(ImageSource&)> list_tags;
   // --retry-times / --retry-delay, applied to each network step on its own
   // (opening the source, the manifest, the config, the tags), as skopeo's
   // inspect does: a step that failed is repeated, not the whole command.

@@ -76,7 +76,7 @@ class FakeRef : public ImageReference {
 InspectOptions options(Counters& c, int retries, std::vector<std::string>* warnings) {
   InspectOptions o;
   o.format = "{{.RepoTags}}";
-  o.list_tags = [&c]() -> std::vector<std::string> {
+  o.list_tags = [&c](ImageSource&) -> std::vector<std::string> {
     ++c.tag_lists;
     if (c.tag_failures > 0) {
       --c.tag_failures;

@@ -96,6 +96,21 @@ count_log() {  # FILE REGEX
   f inspect --no-tags --tls-verify=false "docker://$PLAIN_ADDR/tags/repo:v2" | jq -e '.RepoTags == []'
 }
 
+@test "inspect lists the tags through the source's client: one ping, one token" {
+  f copy -q --dest-tls-verify=false --dest-creds alice:alice-pw "oci:$SAMPLES/oci:latest" "docker://$TOK_ADDR/once/app:v1"
+  f copy -q --src-tls-verify=false --dest-tls-verify=false --src-creds alice:alice-pw --dest-creds alice:alice-pw \
+    "docker://$TOK_ADDR/once/app:v1" "docker://$TOK_ADDR/once/app:v2"
+  start=$(wc -l < "$TOK_LOG") tokens=$(wc -l < "$TOK_TOKEN_LOG")
+  f inspect --tls-verify=false --creds alice:alice-pw "docker://$TOK_ADDR/once/app:v1" > "$BATS_TEST_TMPDIR/f.json"
+  jq -e '.RepoTags == ["v1", "v2"]' "$BATS_TEST_TMPDIR/f.json"
+  # skopeo pings (and authenticates) a second time for the tags.
+  requests() { tail -n "+$((start + 1))" "$TOK_LOG" | grep -oE '"(GET|HEAD) /v2/[^ ]*' | sed -E 's/sha256:[0-9a-f]{64}/D/'; }
+  [ "$(requests | grep -c '"GET /v2/$')" = 1 ]
+  [ "$(requests | grep -c '/tags/list')" = 1 ]
+  [ "$(requests | grep -c '/manifests/v1')" = 1 ]
+  [ "$(( $(wc -l < "$TOK_TOKEN_LOG") - tokens ))" = 1 ]
+}
+
 @test "list-tags errors" {
   run_f list-tags --tls-verify=false "docker://$PLAIN_ADDR/tags/repo:v1"
   expect_status 1

@@ -204,6 +204,11 @@ std::unique_ptr<net::RegistryClient> make_client(net::HttpClient& http, const Sy
 std::vector<std::string> list_tags(const DockerReference& repo, const SystemContext& ctx) {
   auto http = make_http_client(ctx);
   auto client = make_client(*http, ctx, repo, "pull");
+  return list_tags(*client, repo);
+}
+
+std::vector<std::string> list_tags(net::RegistryClient& client_ref, const DockerReference& repo) {
+  net::RegistryClient* client = &client_ref;
   std::vector<std::string> tags;
   std::string target = tags_path(repo.path);
   for (int page = 0;; ++page) {

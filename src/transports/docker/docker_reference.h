@@ -87,6 +87,8 @@ std::unique_ptr<net::HttpClient> make_http_client(const SystemContext& ctx);
 // throw `registry returned invalid tag "X": invalid tag format`. A refused
 // request throws net::RegistryError `fetching tags list: ...`.
 std::vector<std::string> list_tags(const DockerReference& repo, const SystemContext& ctx);
+// The same through a client already set up for pulling from repo.
+std::vector<std::string> list_tags(net::RegistryClient& client, const DockerReference& repo);
 
 // skopeo inspect tolerates registries that refuse tag listing: DENIED, or
 // the UNKNOWN "404 page not found" of registries without the endpoint.

@@ -246,6 +246,12 @@ DockerSource::DockerSource(const DockerImageReference& ref, const SystemContext&
   }
 }
 
+std::optional<std::vector<std::string>> DockerSource::list_tags_of(const DockerReference& repo) {
+  if (!client_ || physical_.domain != repo.domain || physical_.path != repo.path)
+    return std::nullopt;
+  return docker::list_tags(*client_, repo);
+}
+
 ManifestBytes DockerSource::fetch_manifest(const std::string& tag_or_digest) {
   net::RegistryClient::Call call;
   call.target = manifest_path(physical_.path, tag_or_digest);

@@ -53,6 +53,11 @@ class DockerSource : public ImageSource {
   // The repository actually read from ("host/path"), after mirror choice.
   std::string physical_repository() const { return physical_.name(); }
 
+  // repo's tags through this source's client, when that client talks to
+  // repo itself (not a mirror or a rewritten location: tags are always
+  // listed from the named repository, as skopeo does); nullopt otherwise.
+  std::optional<std::vector<std::string>> list_tags_of(const DockerReference& repo);
+
  private:
   ManifestBytes fetch_manifest(const std::string& tag_or_digest);
   std::unique_ptr<Reader> get_external_blob(const manifest::Descriptor& blob, int64_t* size);
