@@ -4,7 +4,7 @@
 #   bench/run.sh [--runs N] [--scenario NAME]... [--ferry PATH] [--skopeo PATH]
 #                [--wan-rate MBIT] [--wan-delay-ms MS] [--priority NICE] [--keep]
 #
-# Scenarios: r2r wan pull push copy-all zstd inspect (default: all), and on request
+# Scenarios: r2r wan pull push copy-all zstd inspect inspect-wan (default: all), and on request
 # chunked (zstd:chunked; skopeo needs minutes per run). Runs ferry and
 # skopeo alternately, N times each (default 5), each run against a fresh
 # destination with a fresh HOME and an empty blob-info cache, checks every
@@ -16,7 +16,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-ALL_SCENARIOS=(r2r wan pull push copy-all zstd inspect)
+ALL_SCENARIOS=(r2r wan pull push copy-all zstd inspect inspect-wan)
 EXTRA_SCENARIOS=(chunked)
 
 runs=5 inspect_calls=20 ferry="" skopeo="" keep=0 wan_rate=500 wan_delay=10 prio=-5
@@ -259,10 +259,12 @@ measure() {
   # inspect: what a CI step pays per call (start-up, ping, manifest,
   # config), so one run is $inspect_calls calls in a row; each must print
   # the image's digest.
-  if [ "$scen" = inspect ]; then
+  if [ "$scen" = inspect ] || [ "$scen" = inspect-wan ]; then
+    local isrc=$SRC
+    [ "$scen" = inspect-wan ] && isrc=$WAN_SRC netns_prefix=(ip netns exec "$ns")
     cmd=(sh -c 'i=0; while [ $i -lt "$2" ]; do "$0" --insecure-policy inspect --tls-verify=false \
       --format "{{.Digest}}" "$1" || exit 1; i=$((i + 1)); done' \
-      "$bin" "docker://$SRC/$rname:latest" "$inspect_calls")
+      "$bin" "docker://$isrc/$rname:latest" "$inspect_calls")
   fi
   # A fresh HOME and XDG dirs, and (as root, where containers/image keeps it
   # in /var/lib/containers/cache whatever HOME is) an empty tmpfs over the
@@ -287,7 +289,7 @@ measure() {
   read -r wall user sys rss < <(tail -n1 "$W/run.time" 2>/dev/null || echo "0 0 0 0")
   if [ $rc != 0 ]; then
     status=FAIL detail="exit status $rc: $(grep -v '^$' "$logf" | tail -n1 | cut -c1-200)"
-  elif [ "$scen" = inspect ]; then
+  elif [ "$scen" = inspect ] || [ "$scen" = inspect-wan ]; then
     local want n_ok
     want=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["big"]["digest"])' "$meta")
     n_ok=$(grep -cx "$want" "$logf" || true)
@@ -311,7 +313,7 @@ measure() {
 
 mkdir -p /var/lib/containers/cache
 for scen in "${scenarios[@]}"; do
-  [ "$scen" = wan ] && [ -z "$ns" ] && setup_wan
+  [[ $scen = wan || $scen = inspect-wan ]] && [ -z "$ns" ] && setup_wan
   for ((r = 1; r <= runs; r++)); do
     # Alternate who goes first, so drift in machine load hits both alike.
     if ((r % 2)); then order=(ferry skopeo); else order=(skopeo ferry); fi
