@@ -214,7 +214,7 @@ HZ=$(getconf CLK_TCK)
 
 # measure SCENARIO TOOL RUN
 measure() {
-  local scen=$1 tool=$2 run=$3 bin src="" dst="" vdst netns_prefix=()
+  local scen=$1 tool=$2 run=$3 bin src="" dst="" vdst netns_prefix=() cmd=()
   local -a flags=(--insecure-policy copy)
   [ "$tool" = ferry ] && bin=$ferry || bin=$skopeo
   case $scen in
@@ -254,18 +254,20 @@ measure() {
       flags+=(--dest-compress-format zstd:chunked --src-tls-verify=false --dest-tls-verify=false)
       src=docker://$SRC/$rname:latest dst=docker://$DST/$rname:latest
       vdst=(chunked registry "$DST" "$rname" latest) ;;
+    inspect|inspect-wan)
+      # What a CI step pays per call (start-up, ping, manifest, config,
+      # tags): one run is $inspect_calls calls in a row; each must print
+      # the image's digest.
+      local isrc=$SRC
+      if [ "$scen" = inspect-wan ]; then
+        isrc=$WAN_SRC
+        netns_prefix=(ip netns exec "$ns")
+      fi
+      cmd=(sh -c 'i=0; while [ $i -lt "$2" ]; do "$0" --insecure-policy inspect --tls-verify=false \
+        --format "{{.Digest}}" "$1" || exit 1; i=$((i + 1)); done' \
+        "$bin" "docker://$isrc/$rname:latest" "$inspect_calls") ;;
   esac
-  local -a cmd=("$bin" "${flags[@]}" "$src" "$dst")
-  # inspect: what a CI step pays per call (start-up, ping, manifest,
-  # config), so one run is $inspect_calls calls in a row; each must print
-  # the image's digest.
-  if [ "$scen" = inspect ] || [ "$scen" = inspect-wan ]; then
-    local isrc=$SRC
-    [ "$scen" = inspect-wan ] && isrc=$WAN_SRC netns_prefix=(ip netns exec "$ns")
-    cmd=(sh -c 'i=0; while [ $i -lt "$2" ]; do "$0" --insecure-policy inspect --tls-verify=false \
-      --format "{{.Digest}}" "$1" || exit 1; i=$((i + 1)); done' \
-      "$bin" "docker://$isrc/$rname:latest" "$inspect_calls")
-  fi
+  [ ${#cmd[@]} -gt 0 ] || cmd=("$bin" "${flags[@]}" "$src" "$dst")
   # A fresh HOME and XDG dirs, and (as root, where containers/image keeps it
   # in /var/lib/containers/cache whatever HOME is) an empty tmpfs over the
   # blob-info cache directory, private to this run's mount namespace.
@@ -289,7 +291,7 @@ measure() {
   read -r wall user sys rss < <(tail -n1 "$W/run.time" 2>/dev/null || echo "0 0 0 0")
   if [ $rc != 0 ]; then
     status=FAIL detail="exit status $rc: $(grep -v '^$' "$logf" | tail -n1 | cut -c1-200)"
-  elif [ "$scen" = inspect ] || [ "$scen" = inspect-wan ]; then
+  elif [[ $scen = inspect* ]]; then
     local want n_ok
     want=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["big"]["digest"])' "$meta")
     n_ok=$(grep -cx "$want" "$logf" || true)

@@ -627,11 +627,14 @@ BlobInfoCache::PruneResult BlobInfoCache::prune_locked(int64_t now) {
     int64_t last = s.column_int(0);
     return last > now + kBlobInfoCachePruneIntervalSeconds || last <= now - kBlobInfoCachePruneIntervalSeconds;
   };
-  auto give_up = [&](const std::string& what, int code) {
+  // Busy (another writer: the next close prunes) or Failed, said in the
+  // debug log either way; why is read before anything replaces it.
+  auto report = [&](const std::string& what, int code, const std::string& why) {
     const bool busy = is_busy(code);
-    say((busy ? "pruning left for later, " : "pruning failed, ") + what + ": " + db_error(db_, code));
+    say((busy ? "pruning left for later, " : "pruning failed, ") + what + ": " + why);
     return busy ? PruneResult::Busy : PruneResult::Failed;
   };
+  auto give_up = [&](const std::string& what, int code) { return report(what, code, db_error(db_, code)); };
 
   int rc = SQLITE_OK;
   auto is_due = due(&rc);
@@ -645,9 +648,7 @@ BlobInfoCache::PruneResult BlobInfoCache::prune_locked(int64_t now) {
   auto roll_back = [&](const std::string& what, int code) {
     std::string why = db_error(db_, code);  // before ROLLBACK replaces it
     exec("ROLLBACK");
-    const bool busy = is_busy(code);
-    say((busy ? "pruning left for later, " : "pruning failed, ") + what + ": " + why);
-    return busy ? PruneResult::Busy : PruneResult::Failed;
+    return report(what, code, why);
   };
   // Another process may have pruned between the check and the lock.
   is_due = due(&rc);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 #include <optional>
@@ -31,6 +32,25 @@ const std::string kVersionOneSchema =
 const std::string kZ = "sha256:" + std::string(64, 'b');  // its zstd variant
 const std::string kU = "sha256:" + std::string(64, 'c');  // their uncompressed content
 const std::string kOther = "sha256:" + std::string(64, 'd');
+
+// Concurrency across processes: n children each run body(p) and _exit 0
+// when it returns true; the parent goes on while they run.
+void fork_children(int n, const std::function<bool(int)>& body, std::vector<pid_t>* kids) {
+  for (int p = 0; p < n; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(body(p) ? 0 : 1);
+    kids->push_back(pid);
+  }
+}
+
+void expect_children_succeeded(const std::vector<pid_t>& kids) {
+  for (pid_t pid : kids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << pid << " status " << status;
+  }
+}
 
 class ScopedEnv {
  public:
@@ -385,30 +405,21 @@ TEST_F(BlobInfoCacheTest, ConcurrentProcessesLoseNothing) {
   constexpr int kProcs = 4;
   constexpr int kEach = 150;
   std::vector<pid_t> kids;
-  for (int p = 0; p < kProcs; ++p) {
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      int bad = 0;
-      for (int i = 0; i < kEach; ++i) {
-        // Reopening each time also races the open/validate path.
-        auto c = open();
-        if (!c->persistent()) ++bad;
-        std::string d = "sha256:" + std::to_string(p) + "-" + std::to_string(i);
-        BlobInfoCache::Transaction tx(*c);
-        c->record_uncompressed(d, kU);
-        c->record_compression(d, Compression::Gzip);
-        c->record_location("docker", "reg", d, "repo/" + std::to_string(p));
-      }
-      _exit(bad == 0 ? 0 : 1);
+  ASSERT_NO_FATAL_FAILURE(fork_children(kProcs, [&](int p) {
+    int bad = 0;
+    for (int i = 0; i < kEach; ++i) {
+      // Reopening each time also races the open/validate path.
+      auto c = open();
+      if (!c->persistent()) ++bad;
+      std::string d = "sha256:" + std::to_string(p) + "-" + std::to_string(i);
+      BlobInfoCache::Transaction tx(*c);
+      c->record_uncompressed(d, kU);
+      c->record_compression(d, Compression::Gzip);
+      c->record_location("docker", "reg", d, "repo/" + std::to_string(p));
     }
-    kids.push_back(pid);
-  }
-  for (pid_t pid : kids) {
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << pid << " status " << status;
-  }
+    return bad == 0;
+  }, &kids));
+  expect_children_succeeded(kids);
   auto c = open();
   ASSERT_TRUE(c->persistent());
   EXPECT_EQ(c->variants(kU, Compression::Gzip, "", "", 10000).size(), static_cast<size_t>(kProcs * kEach));
@@ -741,30 +752,25 @@ TEST_F(BlobInfoCachePrune, ProcessesWriteWhileAnotherPrunes) {
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);
   std::vector<pid_t> kids;
-  for (int p = 0; p < kProcs; ++p) {
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(ready[0]);
-      int bad = 0;
-      for (int i = 0; i < kEach; ++i) {
-        auto c = open();
-        if (!c->persistent()) ++bad;
-        std::string d = "sha256:new" + std::to_string(p) + "-" + std::to_string(i);
-        {
-          BlobInfoCache::Transaction tx(*c);
-          c->record_uncompressed(d, kU);
-          c->record_location("docker", "reg", d, "repo");
-        }
-        if (c->locations("docker", "reg", d, 5) != std::vector<std::string>{"repo"}) ++bad;
-        if (c->uncompressed_digest(d) != kU) ++bad;
-        if (c->prune_if_due() != BlobInfoCache::PruneResult::NotDue) ++bad;
-        if (i == 0 && write(ready[1], "x", 1) != 1) ++bad;
+  ASSERT_NO_FATAL_FAILURE(fork_children(kProcs, [&](int p) {
+    close(ready[0]);
+    int bad = 0;
+    for (int i = 0; i < kEach; ++i) {
+      auto c = open();
+      if (!c->persistent()) ++bad;
+      std::string d = "sha256:new" + std::to_string(p) + "-" + std::to_string(i);
+      {
+        BlobInfoCache::Transaction tx(*c);
+        c->record_uncompressed(d, kU);
+        c->record_location("docker", "reg", d, "repo");
       }
-      _exit(bad == 0 ? 0 : 1);
+      if (c->locations("docker", "reg", d, 5) != std::vector<std::string>{"repo"}) ++bad;
+      if (c->uncompressed_digest(d) != kU) ++bad;
+      if (c->prune_if_due() != BlobInfoCache::PruneResult::NotDue) ++bad;
+      if (i == 0 && write(ready[1], "x", 1) != 1) ++bad;
     }
-    kids.push_back(pid);
-  }
+    return bad == 0;
+  }, &kids));
   close(ready[1]);
   char buf[kProcs];
   size_t got = 0;
@@ -781,11 +787,7 @@ TEST_F(BlobInfoCachePrune, ProcessesWriteWhileAnotherPrunes) {
   BlobInfoCache::PruneResult r;
   while ((r = pruner->prune_if_due()) == BlobInfoCache::PruneResult::Busy) std::this_thread::yield();
   EXPECT_EQ(r, BlobInfoCache::PruneResult::Pruned);
-  for (pid_t pid : kids) {
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << pid << " status " << status;
-  }
+  expect_children_succeeded(kids);
   EXPECT_EQ(rows("known_locations"), kProcs * kEach);
   EXPECT_EQ(query_int(db_path(), "SELECT count(*) FROM known_locations WHERE last_seen = 7"), 0);
   EXPECT_EQ(rows("uncompressed_digests"), kProcs * kEach);

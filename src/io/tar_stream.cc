@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "util/error.h"
+#include "util/go_quote.h"
 
 namespace ferry::tar {
 
@@ -136,13 +137,11 @@ bool checksum_ok(const uint8_t* b) {
 
 bool header_only(char t) { return t == '1' || t == '2' || t == '3' || t == '4' || t == '5' || t == '6'; }
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
-
 }  // namespace
 
 std::string StreamSplitter::where() const {
   std::string w = "tar stream at byte " + std::to_string(offset_);
-  if (!last_name_.empty()) w += " (after entry " + quoted(last_name_) + ")";
+  if (!last_name_.empty()) w += " (after entry " + go_quote(last_name_) + ")";
   return w;
 }
 
@@ -206,7 +205,7 @@ void StreamSplitter::finish() {
   const bool clean = (state_ == State::Header || state_ == State::ZeroBlock) && block_fill_ == 0;
   if (clean || state_ == State::Trailer) return;
   throw Error("truncated tar stream: it ends inside " +
-              (last_name_.empty() ? std::string("the first header") : "entry " + quoted(last_name_)) + " at byte " +
+              (last_name_.empty() ? std::string("the first header") : "entry " + go_quote(last_name_)) + " at byte " +
               std::to_string(offset_));
 }
 
@@ -292,7 +291,7 @@ void StreamSplitter::header_block() {
     const std::string& key = record.first;
     const std::string& value = record.second;
     if (value.empty()) continue;  // Go keeps the header's value
-    auto bad = [&] { return Error("invalid PAX record " + key + "=" + quoted(value) + " in " + where()); };
+    auto bad = [&] { return Error("invalid PAX record " + key + "=" + go_quote(value) + " in " + where()); };
     if (key == "path") {
       h.name = value;
     } else if (key == "linkpath") {
@@ -311,7 +310,7 @@ void StreamSplitter::header_block() {
     } else if (key.rfind("SCHILY.xattr.", 0) == 0) {
       h.xattrs[key.substr(13)] = value;
     } else if (key.rfind("GNU.sparse.", 0) == 0) {
-      throw Error("sparse file " + quoted(h.name) + " in " + where() + " is not supported");
+      throw Error("sparse file " + go_quote(h.name) + " in " + where() + " is not supported");
     }
   }
   pax_.clear();
@@ -321,7 +320,7 @@ void StreamSplitter::header_block() {
   long_name_.reset();
   long_link_.reset();
   if (h.typeflag == '\0') h.typeflag = !h.name.empty() && h.name.back() == '/' ? '5' : '0';
-  if (h.typeflag == 'S') throw Error("sparse file " + quoted(h.name) + " in " + where() + " is not supported");
+  if (h.typeflag == 'S') throw Error("sparse file " + go_quote(h.name) + " in " + where() + " is not supported");
 
   last_name_ = h.name;
   ++entries_;

@@ -538,6 +538,13 @@ TEST(TarStreamErrors, SparseFilesAreNotSupported) {
             "sparse file \"GNUSparseFile.0/holey\" in tar stream at byte 1536 is not supported");
 }
 
+TEST(TarStreamErrors, NamesInMessagesAreQuotedAsGoDoes) {
+  // An entry name is the archive's to choose: control bytes reach the
+  // terminal escaped, as skopeo's %q would print them.
+  EXPECT_EQ(failure(gnu("a\nb\x1b[2J", 'S', 0).sealed()),
+            "sparse file \"a\\nb\\x1b[2J\" in tar stream at byte 512 is not supported");
+}
+
 TEST(TarStreamErrors, NonOctalNumbers) {
   const std::vector<std::tuple<size_t, size_t, std::string, std::string>> bad{
       {100, 8, "0000x44", "mode"}, {108, 8, "-000001", "uid"},        {116, 8, "0000008", "gid"},

@@ -621,13 +621,13 @@ class Copier {
   std::optional<Descriptor> try_reuse_layer(const Descriptor& layer, const std::function<std::string()>& diff_id,
                                             bool can_modify,
                                             std::optional<Compression> known, bool converting) {
-    // Mounting the unconverted blob from elsewhere would undo the
-    // conversion; the destination's own copy is reused as before.
-    std::vector<std::string> mounts;
-    if (!converting) mounts = mount_candidates(layer.digest, /*in_source=*/true);
     // Forced format: the original only if it already is in that form
     // (which needs knowing its form: the bytes will tell otherwise).
     const bool original_acceptable = !opts_.force_compress_format || (known && !converting);
+    // Mounting the unconverted blob from elsewhere would undo the
+    // conversion; the destination's own copy is reused as before.
+    std::vector<std::string> mounts;
+    if (original_acceptable && !converting) mounts = mount_candidates(layer.digest, /*in_source=*/true);
     if (auto reused = original_acceptable ? dst_.try_reuse_blob_from(layer, mounts) : std::nullopt) {
       report_.blob_skipped("blob", layer.digest);
       record_destination_location(reused->digest);

@@ -207,8 +207,7 @@ std::vector<std::string> list_tags(const DockerReference& repo, const SystemCont
   return list_tags(*client, repo);
 }
 
-std::vector<std::string> list_tags(net::RegistryClient& client_ref, const DockerReference& repo) {
-  net::RegistryClient* client = &client_ref;
+std::vector<std::string> list_tags(net::RegistryClient& client, const DockerReference& repo) {
   std::vector<std::string> tags;
   std::string target = tags_path(repo.path);
   for (int page = 0;; ++page) {
@@ -216,7 +215,7 @@ std::vector<std::string> list_tags(net::RegistryClient& client_ref, const Docker
     net::RegistryClient::Call call;
     call.target = target;
     std::string body;
-    net::Response r = client->fetch(call, &body, kMaxTagsPageSize);
+    net::Response r = client.fetch(call, &body, kMaxTagsPageSize);
     if (r.status != 200) throw_registry_failure("fetching tags list", r, body);
     gojson::Json v;
     try {
