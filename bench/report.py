@@ -14,6 +14,7 @@ import sys
 
 SCENARIOS = {
     "r2r": ("registry to registry", "big"),
+    "r2r-tls": ("registry to registry, both over HTTPS (CAs from --src/--dest-cert-dir)", "big"),
     "wan": ("registry to registry over the emulated wide-area link", "big"),
     "pull": ("registry to OCI layout", "big"),
     "push": ("OCI layout to registry", "big"),

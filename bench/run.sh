@@ -4,7 +4,7 @@
 #   bench/run.sh [--runs N] [--scenario NAME]... [--ferry PATH] [--skopeo PATH]
 #                [--wan-rate MBIT] [--wan-delay-ms MS] [--priority NICE] [--keep]
 #
-# Scenarios: r2r wan pull push copy-all zstd inspect inspect-wan (default: all), and on request
+# Scenarios: r2r r2r-tls wan pull push copy-all zstd inspect inspect-wan (default: all), and on request
 # chunked (zstd:chunked; skopeo needs minutes per run). Runs ferry and
 # skopeo alternately, N times each (default 5), each run against a fresh
 # destination with a fresh HOME and an empty blob-info cache, checks every
@@ -16,7 +16,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-ALL_SCENARIOS=(r2r wan pull push copy-all zstd inspect inspect-wan)
+ALL_SCENARIOS=(r2r r2r-tls wan pull push copy-all zstd inspect inspect-wan)
 EXTRA_SCENARIOS=(chunked)
 
 runs=5 inspect_calls=20 ferry="" skopeo="" keep=0 wan_rate=500 wan_delay=10 prio=-5
@@ -96,7 +96,7 @@ ns="" relay_pids=()
 cleanup() {
   set +e
   for p in "${relay_pids[@]}"; do kill "$p" 2>/dev/null; done
-  for d in "$W"/src "$W"/dst; do "$repo/scripts/registry.sh" stop "$d" >/dev/null 2>&1; done
+  for d in "$W"/src "$W"/dst "$W"/srctls "$W"/dsttls; do "$repo/scripts/registry.sh" stop "$d" >/dev/null 2>&1; done
   if [ -n "$ns" ]; then
     ip link del "fbh$$" 2>/dev/null
     ip netns del "$ns" 2>/dev/null
@@ -124,6 +124,23 @@ fresh_dst() {  # a new, empty destination registry; its address in $W/dst.addr
   rm -rf "$W/dst"
   DST=$("$repo/scripts/registry.sh" start "$W/dst")
   echo "$DST" >"$W/dst.addr"
+}
+
+# --- HTTPS registries (r2r-tls), each with a CA of its own --------------------
+SRC_TLS="" DST_TLS=""
+setup_tls() {
+  SRC_TLS=$("$repo/scripts/registry.sh" start "$W/srctls" --tls)
+  log "HTTPS source registry $SRC_TLS"
+  "$skopeo" --insecure-policy copy -q --dest-cert-dir "$W/srctls/certs.d" \
+    "oci:$images/big:latest" "docker://$SRC_TLS/bench/big:latest" >&2
+  VERIFY_CAFILE=$W/srctls/certs.d/ca.crt $PY "$here/verify.py" "$meta" big same registry "https://$SRC_TLS" \
+    bench/big latest >/dev/null ||
+    { echo "run.sh: the HTTPS source registry does not hold the big image as built" >&2; exit 1; }
+}
+fresh_dst_tls() {
+  "$repo/scripts/registry.sh" stop "$W/dsttls" >/dev/null
+  rm -rf "$W/dsttls"
+  DST_TLS=$("$repo/scripts/registry.sh" start "$W/dsttls" --tls)
 }
 
 # --- emulated wide-area link -------------------------------------------------
@@ -197,7 +214,7 @@ results=$out/results.tsv
 server_ticks() {
   local f p t=0 a
   local -a pids=("${relay_pids[@]}")
-  for f in "$W/src/registry.pid" "$W/dst/registry.pid"; do
+  for f in "$W"/{src,dst,srctls,dsttls}/registry.pid; do
     [ -f "$f" ] && pids+=("$(<"$f")")
   done
   for p in "${pids[@]}"; do
@@ -226,6 +243,11 @@ measure() {
       flags+=(--src-tls-verify=false --dest-tls-verify=false)
       src=docker://$SRC/$rname:latest dst=docker://$DST/$rname:latest
       vdst=(same registry "$DST" "$rname" latest) ;;
+    r2r-tls)
+      fresh_dst_tls
+      flags+=(--src-cert-dir "$W/srctls/certs.d" --dest-cert-dir "$W/dsttls/certs.d")
+      src=docker://$SRC_TLS/$rname:latest dst=docker://$DST_TLS/$rname:latest
+      vdst=(same registry "https://$DST_TLS" "$rname" latest) ;;
     wan)
       fresh_dst
       netns_prefix=(ip netns exec "$ns")
@@ -300,7 +322,7 @@ measure() {
     else
       status=FAIL detail="$n_ok of $inspect_calls calls printed $want"
     fi
-  elif detail=$(TMPDIR=$W/tmp $PY "$here/verify.py" "$meta" "$img" "${vdst[@]}"); then
+  elif detail=$(VERIFY_CAFILE=$W/dsttls/certs.d/ca.crt TMPDIR=$W/tmp $PY "$here/verify.py" "$meta" "$img" "${vdst[@]}"); then
     status=ok detail=${detail#ok: }
   else
     status=FAIL
@@ -316,6 +338,7 @@ measure() {
 mkdir -p /var/lib/containers/cache
 for scen in "${scenarios[@]}"; do
   [[ $scen = wan || $scen = inspect-wan ]] && [ -z "$ns" ] && setup_wan
+  [ "$scen" = r2r-tls ] && [ -z "$SRC_TLS" ] && setup_tls
   for ((r = 1; r <= runs; r++)); do
     # Alternate who goes first, so drift in machine load hits both alike.
     if ((r % 2)); then order=(ferry skopeo); else order=(skopeo ferry); fi

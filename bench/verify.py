@@ -24,6 +24,7 @@ import hashlib
 import http.client
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -54,10 +55,15 @@ class Registry:
         self.addr, self.repo = addr, repo
 
     def _get(self, path, headers, method="GET"):
-        url = "http://%s%s" % (self.addr, path)
+        # ADDR, or https://ADDR with the CA in $VERIFY_CAFILE.
+        url = (self.addr if "://" in self.addr else "http://" + self.addr) + path
         for _ in range(5):
             u = urllib.parse.urlsplit(url)
-            conn = http.client.HTTPConnection(u.netloc, timeout=120)
+            if u.scheme == "https":
+                ctx = ssl.create_default_context(cafile=os.environ.get("VERIFY_CAFILE"))
+                conn = http.client.HTTPSConnection(u.netloc, timeout=120, context=ctx)
+            else:
+                conn = http.client.HTTPConnection(u.netloc, timeout=120)
             conn.request(method, u.path + ("?" + u.query if u.query else ""), headers=headers)
             resp = conn.getresponse()
             if resp.status in (301, 302, 307, 308):

@@ -172,6 +172,20 @@ count_log() {  # FILE REGEX
   s inspect --cert-dir "$SEC_CERTS_DIR" --creds "$SEC_CREDS" "docker://$SEC_ADDR/tls/img:v1" >/dev/null
 }
 
+@test "TLS registry: every request goes over HTTP/1.1" {
+  # ferry runs transfers in parallel on connections of their own and never
+  # multiplexes; libcurl 7.88's HTTP/2 took twice the CPU for the same layers.
+  f copy -q --dest-cert-dir "$SEC_CERTS_DIR" --dest-creds "$SEC_CREDS" "oci:$SAMPLES/oci:latest" "docker://$SEC_ADDR/tls/h1:v1"
+  f copy -q --src-cert-dir "$SEC_CERTS_DIR" --src-creds "$SEC_CREDS" "docker://$SEC_ADDR/tls/h1:v1" "oci:$BATS_TEST_TMPDIR/o:x"
+  f inspect --cert-dir "$SEC_CERTS_DIR" --creds "$SEC_CREDS" "docker://$SEC_ADDR/tls/h1:v1" >/dev/null
+  grep -F ' /v2/tls/h1/' "$SEC_LOG" >"$BATS_TEST_TMPDIR/access.log"
+  grep -q '^.*"HEAD /v2/tls/h1/blobs/.* HTTP/1.1" ' "$BATS_TEST_TMPDIR/access.log"
+  grep -q '^.*"GET /v2/tls/h1/blobs/.* HTTP/1.1" ' "$BATS_TEST_TMPDIR/access.log"
+  grep -q '^.*"PUT /v2/tls/h1/manifests/v1 HTTP/1.1" ' "$BATS_TEST_TMPDIR/access.log"
+  run grep -c ' HTTP/2' "$BATS_TEST_TMPDIR/access.log"
+  [ "$output" = 0 ]
+}
+
 @test "plain HTTP needs --tls-verify=false" {
   run_f inspect "docker://$PLAIN_ADDR/push/ferry:v1"
   expect_status 1
