@@ -10,8 +10,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "io/fs.h"
+#include "net/cert_subject.h"
 #include "util/error.h"
 
 namespace ferry::net {
@@ -66,6 +69,129 @@ std::string to_pem(const Certs& certs) {
   return std::string(data, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
+// The system bundle, indexed by the hash of each certificate's subject
+// (OpenSSL's canonical X509_NAME_hash, the one its hashed directories use);
+// a certificate is decoded and added to the store the first time a chain
+// asks for its subject. Decoding all 144 of Debian's would cost every TLS
+// process ~20 ms (OpenSSL 3 decodes each public key eagerly); indexing
+// costs ~2 ms. Never freed, like the stores.
+struct BundleIndex {
+  struct Entry {
+    std::string der;
+    std::once_flag loaded;
+  };
+  std::unordered_multimap<unsigned long, std::unique_ptr<Entry>> by_hash;
+};
+
+unsigned long name_hash(const X509_NAME* name, bool* ok) {
+  int good = 0;
+  const unsigned long h = X509_NAME_hash_ex(name, nullptr, nullptr, &good);
+  *ok = good != 0;
+  return h;
+}
+
+// Adds every indexed certificate whose subject hashes as `name` does.
+bool load_subject(BundleIndex& idx, X509_STORE* store, const X509_NAME* name) {
+  bool ok = false;
+  const unsigned long h = name_hash(name, &ok);
+  if (!ok) return false;
+  auto [first, last] = idx.by_hash.equal_range(h);
+  if (first == last) return false;
+  for (auto it = first; it != last; ++it) {
+    BundleIndex::Entry& e = *it->second;
+    std::call_once(e.loaded, [&] {
+      const auto* p = reinterpret_cast<const unsigned char*>(e.der.data());
+      if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(e.der.size()))) {
+        X509_STORE_add_cert(store, x);
+        X509_free(x);
+      }
+    });
+  }
+  ERR_clear_error();
+  return true;
+}
+
+// X509_LOOKUP get_by_subject, as OpenSSL's hashed-directory lookup does it:
+// load the candidates into the store, then hand back one of them without a
+// reference of its own (the caller takes one; OpenSSL then looks through
+// the store for the others with that subject).
+int bundle_get_by_subject(X509_LOOKUP* lu, X509_LOOKUP_TYPE type, const X509_NAME* name, X509_OBJECT* ret) {
+  if (type != X509_LU_X509 || name == nullptr || ret == nullptr) return 0;
+  auto* idx = static_cast<BundleIndex*>(X509_LOOKUP_get_method_data(lu));
+  X509_STORE* store = X509_LOOKUP_get_store(lu);
+  if (!idx || !store || !load_subject(*idx, store, name)) return 0;
+  int found = 0;
+  if (X509_STORE_lock(store)) {
+    X509_OBJECT* obj = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(store), type, name);
+    X509* x = obj ? X509_OBJECT_get0_X509(obj) : nullptr;
+    if (x && X509_OBJECT_set1_X509(ret, x)) {
+      X509_free(x);  // the store keeps its reference for the process' life
+      found = 1;
+    }
+    X509_STORE_unlock(store);
+  }
+  return found;
+}
+
+X509_LOOKUP_METHOD* bundle_lookup_method() {
+  static X509_LOOKUP_METHOD* m = [] {
+    X509_LOOKUP_METHOD* lm = X509_LOOKUP_meth_new("ferry: CA bundle indexed by subject");
+    if (lm) X509_LOOKUP_meth_set_get_by_subject(lm, &bundle_get_by_subject);
+    return lm;
+  }();
+  return m;
+}
+
+// Indexes the CERTIFICATE blocks of `pem` into `idx`; a certificate whose
+// subject cannot be found cheaply is decoded and added to `store` at once.
+void index_bundle(const std::string& pem, X509_STORE* store, BundleIndex& idx) {
+  if (pem.empty() || pem.size() > kMaxCaBytes) return;
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return;
+  for (;;) {
+    const size_t before = BIO_pending(bio.get());
+    if (before == 0) break;
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (!PEM_read_bio(bio.get(), &name, &header, &data, &len)) {
+      if (static_cast<size_t>(BIO_pending(bio.get())) >= before) break;
+      continue;  // a block that did not decode
+    }
+    const std::string_view block_name = name;
+    if (block_name == PEM_STRING_X509 || block_name == PEM_STRING_X509_OLD) {
+      const std::string_view der(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+      bool indexed = false;
+      if (auto subject = certificate_subject_der(der)) {
+        const auto* p = reinterpret_cast<const unsigned char*>(subject->data());
+        if (X509_NAME* n = d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->size()))) {
+          bool ok = false;
+          const unsigned long h = name_hash(n, &ok);
+          if (ok) {
+            auto e = std::make_unique<BundleIndex::Entry>();
+            e->der.assign(der);
+            idx.by_hash.emplace(h, std::move(e));
+            indexed = true;
+          }
+          X509_NAME_free(n);
+        }
+      }
+      if (!indexed) {
+        const auto* p = data;
+        if (X509* x = d2i_X509(nullptr, &p, len)) {
+          X509_STORE_add_cert(store, x);
+          X509_free(x);
+        }
+      }
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+  ERR_clear_error();
+}
+
 std::string system_bundle_path() {
   if (const char* env = std::getenv("SSL_CERT_FILE"); env && *env) return env;
   const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
@@ -92,13 +218,29 @@ TrustStore build(const std::string& bundle, const std::string& cert_dir, const s
   TrustStore ts;
   ts.store = X509_STORE_new();
   if (!ts.store) throw Error("reading CA certificates: out of memory");
-  add_all(ts.store, parse_certificates(system_pem));
+  auto* idx = new BundleIndex;
+  index_bundle(system_pem, ts.store, *idx);
+  if (X509_LOOKUP_METHOD* m = bundle_lookup_method()) {
+    if (X509_LOOKUP* lu = X509_STORE_add_lookup(ts.store, m)) X509_LOOKUP_set_method_data(lu, idx);
+  } else {
+    for (auto& [h, e] : idx->by_hash) {  // out of memory for a method: decode them all
+      const auto* p = reinterpret_cast<const unsigned char*>(e->der.data());
+      if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(e->der.size()))) {
+        X509_STORE_add_cert(ts.store, x);
+        X509_free(x);
+      }
+    }
+  }
   Certs extras;
   for (const std::string& pem : extra_pems) {
     Certs more = parse_certificates(pem);
     for (auto& c : more) extras.push_back(std::move(c));
   }
   add_all(ts.store, extras);
+  // OpenSSL asks the lookups only for subjects not yet in the store: an
+  // extra CA would hide a bundle certificate of the same subject (another
+  // key, a cross-signature) that a chain may need. Load those now.
+  for (const auto& c : extras) load_subject(*idx, ts.store, X509_get_subject_name(c.get()));
   ts.extras_pem = to_pem(extras);
   if (!cert_dir.empty()) {
     // Hashed-name lookups, made only when a chain needs them (as libcurl's
