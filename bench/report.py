@@ -22,6 +22,7 @@ SCENARIOS = {
     "zstd": ("registry to registry, recompressing gzip to zstd", "big"),
     "chunked": ("registry to registry, recompressing gzip to zstd:chunked", "big"),
     "inspect": ("20 x `inspect --format {{.Digest}}` of the big image's tag, one process each", "big"),
+    "inspect-tls": ("the same 20 calls against an HTTPS registry (--cert-dir)", "big"),
     "inspect-wan": ("the same 20 calls over the emulated wide-area link", "big"),
 }
 # (metric, max ferry/skopeo ratio) from the project's targets.

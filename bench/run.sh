@@ -4,7 +4,8 @@
 #   bench/run.sh [--runs N] [--scenario NAME]... [--ferry PATH] [--skopeo PATH]
 #                [--wan-rate MBIT] [--wan-delay-ms MS] [--priority NICE] [--keep]
 #
-# Scenarios: r2r r2r-tls wan pull push copy-all zstd inspect inspect-wan (default: all), and on request
+# Scenarios: r2r r2r-tls wan pull push copy-all zstd inspect inspect-tls inspect-wan (default: all),
+# and on request
 # chunked (zstd:chunked; skopeo needs minutes per run). Runs ferry and
 # skopeo alternately, N times each (default 5), each run against a fresh
 # destination with a fresh HOME and an empty blob-info cache, checks every
@@ -16,7 +17,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-ALL_SCENARIOS=(r2r r2r-tls wan pull push copy-all zstd inspect inspect-wan)
+ALL_SCENARIOS=(r2r r2r-tls wan pull push copy-all zstd inspect inspect-tls inspect-wan)
 EXTRA_SCENARIOS=(chunked)
 
 runs=5 inspect_calls=20 ferry="" skopeo="" keep=0 wan_rate=500 wan_delay=10 prio=-5
@@ -276,18 +277,20 @@ measure() {
       flags+=(--dest-compress-format zstd:chunked --src-tls-verify=false --dest-tls-verify=false)
       src=docker://$SRC/$rname:latest dst=docker://$DST/$rname:latest
       vdst=(chunked registry "$DST" "$rname" latest) ;;
-    inspect|inspect-wan)
+    inspect|inspect-wan|inspect-tls)
       # What a CI step pays per call (start-up, ping, manifest, config,
       # tags): one run is $inspect_calls calls in a row; each must print
       # the image's digest.
-      local isrc=$SRC
+      local isrc=$SRC tlsflag=--tls-verify=false
       if [ "$scen" = inspect-wan ]; then
         isrc=$WAN_SRC
         netns_prefix=(ip netns exec "$ns")
+      elif [ "$scen" = inspect-tls ]; then
+        isrc=$SRC_TLS tlsflag=--cert-dir=$W/srctls/certs.d
       fi
-      cmd=(sh -c 'i=0; while [ $i -lt "$2" ]; do "$0" --insecure-policy inspect --tls-verify=false \
+      cmd=(sh -c 'i=0; while [ $i -lt "$2" ]; do "$0" --insecure-policy inspect "$3" \
         --format "{{.Digest}}" "$1" || exit 1; i=$((i + 1)); done' \
-        "$bin" "docker://$isrc/$rname:latest" "$inspect_calls") ;;
+        "$bin" "docker://$isrc/$rname:latest" "$inspect_calls" "$tlsflag") ;;
   esac
   [ ${#cmd[@]} -gt 0 ] || cmd=("$bin" "${flags[@]}" "$src" "$dst")
   # A fresh HOME and XDG dirs, and (as root, where containers/image keeps it
@@ -338,7 +341,7 @@ measure() {
 mkdir -p /var/lib/containers/cache
 for scen in "${scenarios[@]}"; do
   [[ $scen = wan || $scen = inspect-wan ]] && [ -z "$ns" ] && setup_wan
-  [ "$scen" = r2r-tls ] && [ -z "$SRC_TLS" ] && setup_tls
+  [[ $scen = r2r-tls || $scen = inspect-tls ]] && [ -z "$SRC_TLS" ] && setup_tls
   for ((r = 1; r <= runs; r++)); do
     # Alternate who goes first, so drift in machine load hits both alike.
     if ((r % 2)); then order=(ferry skopeo); else order=(skopeo ferry); fi
