@@ -4,9 +4,9 @@
 #   bench/run.sh [--runs N] [--scenario NAME]... [--ferry PATH] [--skopeo PATH]
 #                [--wan-rate MBIT] [--wan-delay-ms MS] [--priority NICE] [--keep]
 #
-# Scenarios: r2r r2r-tls wan pull push copy-all zstd inspect inspect-tls inspect-wan (default: all),
-# and on request
-# chunked (zstd:chunked; skopeo needs minutes per run). Runs ferry and
+# Scenarios: r2r r2r-tls wan pull push copy-all zstd inspect inspect-tls
+# inspect-wan (default: all), and on request chunked (zstd:chunked; skopeo
+# needs minutes per run). Runs ferry and
 # skopeo alternately, N times each (default 5), each run against a fresh
 # destination with a fresh HOME and an empty blob-info cache, checks every
 # result, and prints median wall time, CPU time and peak RSS per tool.
