@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -32,26 +33,58 @@ struct X509Free {
 };
 using Certs = std::vector<std::unique_ptr<X509, X509Free>>;
 
-// See certificates_pem.
-Certs parse_certificates(std::string_view pem) {
-  Certs out;
-  if (pem.empty() || pem.size() > kMaxCaBytes) return out;
+// Calls f(der) for each CERTIFICATE block of `pem` that decodes from
+// base64 (the names PEM_read_bio_X509 accepts); other blocks, text around
+// them and blocks that do not decode are skipped. Clears the thread's
+// OpenSSL errors afterwards, f's included.
+template <class F>
+void for_each_certificate_der(std::string_view pem, F&& f) {
+  if (pem.empty() || pem.size() > kMaxCaBytes) return;
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return out;
+  if (!bio) return;
   for (;;) {
     const size_t before = BIO_pending(bio.get());
     if (before == 0) break;
-    if (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-      out.emplace_back(cert);
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (!PEM_read_bio(bio.get(), &name, &header, &data, &len)) {
+      // No further BEGIN line, or a block that did not decode (consumed
+      // with its text): stop only once nothing more is read.
+      if (static_cast<size_t>(BIO_pending(bio.get())) >= before) break;
       continue;
     }
-    // No further BEGIN line, or a block that did not decode (consumed
-    // with its text): stop only once nothing more is read.
-    if (static_cast<size_t>(BIO_pending(bio.get())) >= before) break;
+    const std::string_view block_name = name;
+    if (block_name == PEM_STRING_X509 || block_name == PEM_STRING_X509_OLD)
+      f(std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(len)));
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
   }
   // Parsing leaves errors on this thread's queue, where libcurl would
   // later read them as the reason a connection failed.
   ERR_clear_error();
+}
+
+X509* decode(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  return d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+}
+
+void add_der(X509_STORE* store, std::string_view der) {
+  if (X509* x = decode(der)) {
+    X509_STORE_add_cert(store, x);  // duplicates are fine
+    X509_free(x);
+  }
+}
+
+// See certificates_pem.
+Certs parse_certificates(std::string_view pem) {
+  Certs out;
+  for_each_certificate_der(pem, [&](std::string_view der) {
+    if (X509* x = decode(der)) out.emplace_back(x);
+  });
   return out;
 }
 
@@ -99,13 +132,7 @@ bool load_subject(BundleIndex& idx, X509_STORE* store, const X509_NAME* name) {
   if (first == last) return false;
   for (auto it = first; it != last; ++it) {
     BundleIndex::Entry& e = *it->second;
-    std::call_once(e.loaded, [&] {
-      const auto* p = reinterpret_cast<const unsigned char*>(e.der.data());
-      if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(e.der.size()))) {
-        X509_STORE_add_cert(store, x);
-        X509_free(x);
-      }
-    });
+    std::call_once(e.loaded, [&] { add_der(store, e.der); });
   }
   ERR_clear_error();
   return true;
@@ -142,54 +169,31 @@ X509_LOOKUP_METHOD* bundle_lookup_method() {
   return m;
 }
 
-// Indexes the CERTIFICATE blocks of `pem` into `idx`; a certificate whose
-// subject cannot be found cheaply is decoded and added to `store` at once.
+// The hash X509_NAME_hash_ex gives the subject of certificate `der`, found
+// without decoding the certificate.
+std::optional<unsigned long> subject_hash(std::string_view der) {
+  const auto subject = certificate_subject_der(der);
+  if (!subject) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(subject->data());
+  X509_NAME* n = d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->size()));
+  if (!n) return std::nullopt;
+  bool ok = false;
+  const unsigned long h = name_hash(n, &ok);
+  X509_NAME_free(n);
+  if (!ok) return std::nullopt;
+  return h;
+}
+
+// Indexes the certificates of `pem` into `idx`; one whose subject cannot be
+// found cheaply is decoded and added to `store` at once.
 void index_bundle(const std::string& pem, X509_STORE* store, BundleIndex& idx) {
-  if (pem.empty() || pem.size() > kMaxCaBytes) return;
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return;
-  for (;;) {
-    const size_t before = BIO_pending(bio.get());
-    if (before == 0) break;
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* data = nullptr;
-    long len = 0;
-    if (!PEM_read_bio(bio.get(), &name, &header, &data, &len)) {
-      if (static_cast<size_t>(BIO_pending(bio.get())) >= before) break;
-      continue;  // a block that did not decode
-    }
-    const std::string_view block_name = name;
-    if (block_name == PEM_STRING_X509 || block_name == PEM_STRING_X509_OLD) {
-      const std::string_view der(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
-      bool indexed = false;
-      if (auto subject = certificate_subject_der(der)) {
-        const auto* p = reinterpret_cast<const unsigned char*>(subject->data());
-        if (X509_NAME* n = d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->size()))) {
-          bool ok = false;
-          const unsigned long h = name_hash(n, &ok);
-          if (ok) {
-            auto e = std::make_unique<BundleIndex::Entry>();
-            e->der.assign(der);
-            idx.by_hash.emplace(h, std::move(e));
-            indexed = true;
-          }
-          X509_NAME_free(n);
-        }
-      }
-      if (!indexed) {
-        const auto* p = data;
-        if (X509* x = d2i_X509(nullptr, &p, len)) {
-          X509_STORE_add_cert(store, x);
-          X509_free(x);
-        }
-      }
-    }
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-  }
-  ERR_clear_error();
+  for_each_certificate_der(pem, [&](std::string_view der) {
+    const auto h = subject_hash(der);
+    if (!h) return add_der(store, der);
+    auto e = std::make_unique<BundleIndex::Entry>();
+    e->der.assign(der);
+    idx.by_hash.emplace(*h, std::move(e));
+  });
 }
 
 std::string system_bundle_path() {
@@ -220,17 +224,10 @@ TrustStore build(const std::string& bundle, const std::string& cert_dir, const s
   if (!ts.store) throw Error("reading CA certificates: out of memory");
   auto* idx = new BundleIndex;
   index_bundle(system_pem, ts.store, *idx);
-  if (X509_LOOKUP_METHOD* m = bundle_lookup_method()) {
-    if (X509_LOOKUP* lu = X509_STORE_add_lookup(ts.store, m)) X509_LOOKUP_set_method_data(lu, idx);
-  } else {
-    for (auto& [h, e] : idx->by_hash) {  // out of memory for a method: decode them all
-      const auto* p = reinterpret_cast<const unsigned char*>(e->der.data());
-      if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(e->der.size()))) {
-        X509_STORE_add_cert(ts.store, x);
-        X509_free(x);
-      }
-    }
-  }
+  X509_LOOKUP_METHOD* m = bundle_lookup_method();
+  X509_LOOKUP* lu = m ? X509_STORE_add_lookup(ts.store, m) : nullptr;
+  if (!lu) throw Error("reading CA certificates: out of memory");
+  X509_LOOKUP_set_method_data(lu, idx);
   Certs extras;
   for (const std::string& pem : extra_pems) {
     Certs more = parse_certificates(pem);
