@@ -6,11 +6,11 @@ set -euo pipefail
 
 PKGS=(
   # build
-  cmake ninja-build g++ pkg-config ccache
+  cmake ninja-build g++ pkg-config ccache lld-16
   # libraries (see docs/architecture.md for why each one)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libarchive-dev
   libisal-dev zlib1g-dev libzstd-dev libfmt-dev libyaml-cpp-dev
-  libtomlplusplus-dev libsqlite3-dev libgpgme-dev libsodium-dev
+  libtomlplusplus-dev libsqlite3-dev libgpgme-dev libsodium-dev libbrotli-dev
   # tests: unit, system, fuzz, and the real peers they talk to
   libgtest-dev bats jq clang libclang-rt-14-dev
   docker-registry skopeo apache2-utils busybox-static openssl curl iproute2 python3 zstd

@@ -372,8 +372,13 @@ class CurlStream final : public ResponseStream {
     const bool uploads = req.body_stream != nullptr;
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, uploads ? kCurlSmallBuffer : kCurlBuffer);
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, kCurlBuffer);
-    // CURLOPT_ACCEPT_ENCODING stays unset: blobs must arrive byte-exact,
-    // and their digests are over the bytes as stored.
+    // CURLOPT_ACCEPT_ENCODING stays unset and nothing is decoded, whatever
+    // Content-Encoding a server claims: blobs must arrive byte-exact, and
+    // their digests are over the bytes as stored.
+    curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    // No GSSAPI towards a SOCKS5 proxy (curl's default allows it); the
+    // static build does not link Kerberos (curl_unlinked_deps.cc).
+    curl_easy_setopt(e, CURLOPT_SOCKS5_AUTH, static_cast<long>(CURLAUTH_BASIC));
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlStream::on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlStream::on_write);

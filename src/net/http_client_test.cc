@@ -1,6 +1,7 @@
 #include "net/http_client.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -1094,6 +1095,70 @@ TEST_F(TlsFixture, ClientCertificate) {
   Request anon = Req{.url = srv.url("/v2/")};
   anon.tls.ca_files = {dir_ + "/ca.crt"};
   EXPECT_THROW(client.fetch(anon, &body, 100), NetworkError);
+}
+
+// A server that picks HTTP/2 by ALPN whether or not it was offered: ferry
+// offers only http/1.1 and must not start HTTP/2 (the static build does not
+// link nghttp2; curl_unlinked_deps.cc would stop the process).
+TEST_F(TlsFixture, UnlinkedLibrariesServerForcingHttp2) {
+  SSL_CTX* ctx = server_ctx(false);
+  SSL_CTX_set_alpn_select_cb(
+      ctx,
+      [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char*, unsigned int, void*) {
+        static const unsigned char h2[] = {'h', '2'};
+        *out = h2;
+        *outlen = 2;
+        return SSL_TLSEXT_ERR_OK;
+      },
+      nullptr);
+  TestServer srv([](const SrvRequest&, Conn& c) { c.send(response(200, {}, "one-one")); }, ctx);
+  HttpClient client;
+  std::string body;
+  Request req = Req{.url = srv.url("/v2/")};
+  req.tls.ca_files = {dir_ + "/ca.crt"};
+  try {
+    Response r = client.fetch(req, &body, 100);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(body, "one-one");
+  } catch (const NetworkError&) {
+    // Refusing the handshake is as good: HTTP/2 was not started.
+  }
+}
+
+// What a hostile or odd HTTP server can send that would take libcurl into
+// the libraries the static build leaves out (curl_unlinked_deps.cc): each
+// must end in a plain answer or a NetworkError, never in one of them. (An
+// unasked-for "101 Switching Protocols" to h2c is not here: curl 7.88 takes
+// it for an interim response and waits for the real one, nghttp2 unused.)
+TEST_F(HttpClientTest, UnlinkedLibrariesAreNotReachedByServers) {
+  const std::string raw = "\x0b\x02\x80not brotli";
+  TestServer srv([&](const SrvRequest& r, Conn& c) {
+    if (r.target == "/br")  // brotli, never asked for
+      c.send(response(200, {{"Content-Encoding", "br"}}, raw));
+    else if (r.target == "/te")  // a transfer coding on top of chunked
+      c.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: br, chunked\r\n\r\n" "5\r\nhello\r\n0\r\n\r\n");
+    else if (r.target == "/idn")  // a host name that needs IDNA
+      c.send(response(302, {{"Location", "http://b\xc3\xbc" "cher.invalid:" + std::to_string(srv.port()) + "/x"}}, ""));
+    else if (r.target == "/ldap" || r.target == "/scp" || r.target == "/rtmp")
+      c.send(response(302, {{"Location", r.target.substr(1) + "://127.0.0.1/x"}}, ""));
+    else if (r.target == "/negotiate")
+      c.send(response(401, {{"WWW-Authenticate", "Negotiate"}}, ""));
+  });
+  HttpClient client;
+  std::string body;
+  client.fetch(Req{.url = srv.url("/br")}, &body, 100);
+  EXPECT_EQ(body, raw);
+  try {
+    client.fetch(Req{.url = srv.url("/te")}, &body, 100);
+  } catch (const NetworkError&) {
+  }
+  EXPECT_THROW(client.fetch(Req{.url = srv.url("/idn")}, &body, 100), NetworkError);
+  for (const char* scheme : {"/ldap", "/scp", "/rtmp"})
+    EXPECT_THROW(client.fetch(Req{.url = srv.url(scheme)}, &body, 100), NetworkError) << scheme;
+  EXPECT_EQ(client.fetch(Req{.url = srv.url("/negotiate")}, &body, 100).status, 401);
+  // And the version query, which reaches into every one of them.
+  EXPECT_NE(curl_version(), nullptr);
+  EXPECT_NE(curl_version_info(CURLVERSION_NOW), nullptr);
 }
 
 TEST_F(HttpClientTest, HttpsToPlainHttpServer) {
