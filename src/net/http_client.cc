@@ -25,8 +25,10 @@ namespace ferry::net {
 namespace {
 
 // curl's own receive/send buffers: large enough for few syscalls, small
-// enough that six parallel transfers stay within a few MiB.
-constexpr long kCurlBuffer = 128 * 1024;
+// enough that six parallel transfers stay within a few MiB. Against 128 KiB
+// (8 alternating runs each of the 518 MB registry copy): peak RSS 11.4 ->
+// 10.2 MiB, client CPU 0.83 -> 0.87 s, wall time the same.
+constexpr long kCurlBuffer = 64 * 1024;
 // The receive buffer of a request that uploads: its answer is a few
 // headers, so curl's minimum will do (saves 112 KiB per parallel upload).
 constexpr long kCurlSmallBuffer = 16 * 1024;
@@ -697,7 +699,7 @@ class CurlStream final : public ResponseStream {
     // Keep curl off the socket until the reader has taken all of this. It
     // checks for a pause between receive calls, so it stops at once; the
     // alternative, refusing its next chunk with CURL_WRITEFUNC_PAUSE, makes
-    // curl copy that chunk into a buffer of its own: 128 KiB more per
+    // curl copy that chunk into a buffer of its own: a chunk more per
     // transfer, and a third of a copy's bytes copied twice more.
     if (!self->paused_) {
       if (curl_easy_pause(self->h_.easy, CURLPAUSE_RECV) != CURLE_OK) return 0;
