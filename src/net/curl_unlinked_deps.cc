@@ -5,7 +5,7 @@
 // RTMP, LDAP, SCP/SFTP, GSSAPI (Kerberos), HTTP/2, IDN and the
 // public-suffix list, and its static link line names a library for each.
 // Those libraries and what they pull in (GnuTLS, Kerberos, SASL, p11-kit,
-// ...) were most of the 35 shared objects every ferry process mapped and
+// ...) were most of the 37 shared objects every ferry process mapped and
 // relocated (docs/architecture.md, "Start-up and resident memory"). ferry
 // reaches none of them: it allows only http and https, redirects included,
 // asks for HTTP/1.1 only, sets no cookies and allows neither Negotiate nor
