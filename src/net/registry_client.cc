@@ -355,6 +355,7 @@ void RegistryClient::warm_up() {
 
 RegistryClient::~RegistryClient() {
   closing_ = true;
+  early_cancel_ = true;
   if (warm_.joinable()) warm_.join();
 }
 
@@ -412,10 +413,10 @@ std::string RegistryClient::authorization(const std::optional<AuthScope>& extra)
   return "";
 }
 
-Request RegistryClient::build_request(const Call& call, const std::optional<AuthScope>& extra) {
+Request RegistryClient::bare_request(const Call& call, std::string url) {
   Request req;
   req.method = call.method;
-  req.url = url_for(call.target);
+  req.url = std::move(url);
   req.headers = call.headers;
   req.body = call.body;
   req.body_stream = call.body_stream;
@@ -423,6 +424,11 @@ Request RegistryClient::build_request(const Call& call, const std::optional<Auth
   req.range_start = call.range_start;
   req.cancel = &closing_;
   req.tls = cfg_.tls;
+  return req;
+}
+
+Request RegistryClient::build_request(const Call& call, const std::optional<AuthScope>& extra) {
+  Request req = bare_request(call, url_for(call.target));
   // Credentials only ever go to the registry itself (an upload Location may
   // point at a storage backend on another host).
   if (url_origin(req.url) == url_origin(base_url())) {
@@ -432,13 +438,64 @@ Request RegistryClient::build_request(const Call& call, const std::optional<Auth
   return req;
 }
 
+// The first call to a registry (the manifest, for a copy or an inspect)
+// would otherwise wait a round trip for the ping. It goes out at the same
+// time, unauthenticated, on the scheme the ping is expected to choose, and
+// its answer is kept only when the ping then finds exactly what the call
+// assumed: that scheme, and no auth challenge. Then the request is
+// byte-for-byte the one send() would have made after the ping (no
+// Authorization header without a challenge), so nothing changes but the
+// wait. Otherwise the answer is read to its (small) end and dropped: the
+// connection it warmed up is reused by the real call, so even a registry
+// that wants a token loses nothing. Skipped when credentials are configured
+// (the registry most likely wants them) and for calls that could not be
+// repeated (bodies) or leave the registry (absolute URLs).
+std::unique_ptr<ResponseStream> RegistryClient::open_alongside_ping(const Call& call) {
+  if (cfg_.credentials || cfg_.registry_token || !call.body.empty() || call.body_stream != nullptr ||
+      call.extra_scope || call.target.empty() || call.target.front() != '/')
+    return nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pinged_) return nullptr;
+  }
+  if (sent_early_.exchange(true)) return nullptr;
+  // Plain HTTP is only ever tried with verification off; a registry the
+  // user calls insecure is most often a plain-HTTP one.
+  const std::string scheme = cfg_.tls.verify ? "https" : "http";
+  Request req = bare_request(call, scheme + "://" + cfg_.api_host + call.target);
+  req.cancel = &early_cancel_;
+  auto early = std::async(std::launch::async, [this, req]() { return http_.open(req); });
+  try {
+    ensure_pinged();
+  } catch (...) {
+    early_cancel_ = true;
+    early.wait();
+    throw;
+  }
+  std::unique_ptr<ResponseStream> stream;
+  try {
+    stream = early.get();
+  } catch (const Error&) {
+    return nullptr;  // the real call repeats it and reports what fails
+  }
+  bool usable;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    usable = scheme_ == scheme && challenges_.empty();
+  }
+  if (usable) return stream;
+  read_error_body(*stream);
+  return nullptr;
+}
+
 std::unique_ptr<ResponseStream> RegistryClient::send(const Call& call) {
+  std::unique_ptr<ResponseStream> early = open_alongside_ping(call);
   ensure_pinged();
   std::optional<AuthScope> extra = call.extra_scope;
   const bool restartable = call.body.empty() && call.body_stream == nullptr;
   std::chrono::milliseconds delay = kInitialDelay;
   for (int attempt = 1;; ++attempt) {
-    auto stream = http_.open(build_request(call, extra));
+    auto stream = early ? std::move(early) : http_.open(build_request(call, extra));
     if (attempt == 1 && restartable && stream->response().status == 401) {
       std::vector<Challenge> challenges;
       try {

@@ -112,7 +112,10 @@ class RegistryClient {
   // Makes every request in flight, and every later one, fail at once
   // ("request cancelled"): for an owner shutting down with requests
   // still running on other threads.
-  void cancel_pending() { closing_ = true; }
+  void cancel_pending() {
+    closing_ = true;
+    early_cancel_ = true;
+  }
 
   struct Call {
     std::string method = "GET";
@@ -156,6 +159,8 @@ class RegistryClient {
   };
   void ensure_pinged();
   Ping ping_scheme(const std::string& scheme);
+  std::unique_ptr<ResponseStream> open_alongside_ping(const Call& call);
+  Request bare_request(const Call& call, std::string url);
   Request build_request(const Call& call, const std::optional<AuthScope>& extra);
   std::string authorization(const std::optional<AuthScope>& extra);
   std::string bearer_token(const Challenge& c, const std::optional<AuthScope>& extra);
@@ -175,6 +180,10 @@ class RegistryClient {
   std::map<std::string, CachedToken> tokens_;  // "" = the base scope alone
 
   std::atomic<bool> closing_{false};  // cancels warm_up's requests
+  // The first call goes out alongside the ping at most once per client;
+  // early_cancel_ ends it at once when the ping fails.
+  std::atomic<bool> sent_early_{false};
+  std::atomic<bool> early_cancel_{false};
   std::thread warm_;
 };
 
