@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <tuple>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -559,6 +560,24 @@ class Copier {
     return out;
   }
 
+  // Nothing reaches the destination before the first layer's bytes, and
+  // before them stand the destination's HEAD (has it the blob?), then the
+  // source's GET and the upload session's POST. For the first layer of a
+  // copy between registries the GET and the POST go out alongside the
+  // HEAD, when nothing suggests the destination has the blob: the cache
+  // knows it in no repository there, and it cannot be mounted from the
+  // source. If the HEAD finds it after all, the GET's answer is dropped
+  // after its headers (one connection, and what the network had already
+  // carried, are lost) and the session serves the copy's next upload.
+  // Later layers wait for their HEAD as before: the first one's transfer
+  // hides their round trips.
+  bool early_get_wanted(const Descriptor& layer) {
+    if (!dst_place_ || !src_place_ || !src_.has_thread_safe_get_blob()) return false;
+    if (early_get_taken_.exchange(true)) return false;
+    if (src_place_->scope == dst_place_->scope) return false;  // a mount, most likely
+    return cache_.locations(dst_place_->transport, dst_place_->scope, layer.digest, 1).empty();
+  }
+
   void record_destination_location(const std::string& digest) {
     if (dst_place_) cache_.record_location(dst_place_->transport, dst_place_->scope, digest, dst_place_->location);
   }
@@ -681,8 +700,27 @@ class Copier {
     // A blob whose DiffID nobody has computed yet must be read, even if the
     // destination has it (as containers/image does).
     const bool must_read = uncompressed_out && (*uncompressed_out = cache_.uncompressed_digest(layer.digest)).empty();
+    std::future<std::pair<std::unique_ptr<Reader>, int64_t>> early;
+    bool upload_prepared = false;
+    if (!must_read && !converting && early_get_wanted(layer)) {
+      early = std::async(std::launch::async, [this, &layer] {
+        int64_t size = -1;
+        auto raw = src_.get_blob(layer, &size);
+        return std::make_pair(std::move(raw), size);
+      });
+      // The upload session too; if the HEAD finds the blob, the next
+      // upload of this copy takes it over.
+      dst_.prepare_put_blob();
+      upload_prepared = true;
+    }
     if (!must_read) {
       if (auto reused = try_reuse_layer(layer, diff_id, can_modify, known, converting)) {
+        if (early.valid()) {
+          try {
+            early.get();  // dropped unread: its connection closes
+          } catch (const std::exception&) {
+          }
+        }
         if (reused->digest != layer.digest) note_conversion(outcome, *known, planned_compression(*known, can_modify));
         return *reused;
       }
@@ -690,9 +728,14 @@ class Copier {
 
     // The destination may open its upload now, while the source answers.
     // Not when a precomputed digest may still show the upload unneeded.
-    if (!(precompute_ && converting)) dst_.prepare_put_blob();
+    if (!upload_prepared && !(precompute_ && converting)) dst_.prepare_put_blob();
     int64_t size = -1;
-    auto raw = src_.get_blob(layer, &size);
+    std::unique_ptr<Reader> raw;
+    if (early.valid()) {
+      std::tie(raw, size) = early.get();
+    } else {
+      raw = src_.get_blob(layer, &size);
+    }
     auto verified = std::make_unique<DigestVerifyingReader>(std::move(raw), layer.digest,
                                                             layer.size >= 0 ? layer.size : size);
     DigestVerifyingReader* verifier = verified.get();
@@ -985,6 +1028,7 @@ class Copier {
   const std::string temp_dir_;  // --tmpdir: where precomputed layers are spooled
   // zstd threads per compressor for the layers being copied (copy_layers).
   int compress_threads_ = 0;
+  std::atomic<bool> early_get_taken_{false};  // early_get_wanted: once per copy
 };
 
 }  // namespace

@@ -13,6 +13,7 @@ load registry
 setup_file() {
   make_samples oci
   start_registry reg
+  start_registry other
 }
 
 teardown_file() { stop_registries; }
@@ -153,4 +154,40 @@ manifest_digest_of() {  # REPO:TAG
   [ -f "$cache/ferry-blob-info-cache-v1.sqlite" ]
   run ls "$cache"
   [ "$(grep -cv '^ferry-blob-info-cache-v1\.sqlite' <<<"$output")" = 2 ]
+}
+
+# The first layer of a registry-to-registry copy is fetched, and an upload
+# session opened, alongside the destination's HEAD when the cache knows the
+# blob nowhere in the destination registry. If the destination has it after
+# all, that costs exactly one blob GET at the source and one session at the
+# destination; a cache that knows where the blobs are spares even that.
+@test "registry to registry: the first layer's GET goes out alongside the HEAD, and costs one GET when the blob is there" {
+  local cache=$BATS_TEST_TMPDIR/cache fresh=$BATS_TEST_TMPDIR/fresh
+  skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$SAMPLES/oci:latest" "docker://$OTHER_ADDR/e/app:v1"
+  blob_gets() { grep -cE '"GET /v2/e/app/blobs/sha256:[0-9a-f]{64} HTTP/1.1" 200' "$OTHER_LOG" || true; }
+  sessions() { grep -cE '"POST /v2/e/app/blobs/uploads/ HTTP/1.1" 202' "$REG_LOG" || true; }
+  local gets0 sessions0
+  gets0=$(blob_gets) sessions0=$(sessions)
+  fc "$cache" copy -q --src-tls-verify=false --dest-tls-verify=false \
+    "docker://$OTHER_ADDR/e/app:v1" "docker://$REG_ADDR/e/app:v1"
+  [ "$(( $(blob_gets) - gets0 ))" = 4 ]  # 3 layers and the config, each once
+  [ "$(( $(sessions) - sessions0 ))" = 4 ]
+  [ "$(uploads_to e/app)" = 4 ]
+  [ "$(manifest_digest_of e/app:v1)" = "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$OTHER_ADDR/e/app:v1")" ]
+
+  # A fresh cache: the destination has every blob, unknown to ferry.
+  gets0=$(blob_gets) sessions0=$(sessions)
+  fc "$fresh" copy -q --src-tls-verify=false --dest-tls-verify=false \
+    "docker://$OTHER_ADDR/e/app:v1" "docker://$REG_ADDR/e/app:v2"
+  [ "$(( $(blob_gets) - gets0 ))" = 2 ]  # the config, and the early GET of the first layer
+  [ "$(( $(sessions) - sessions0 ))" = 1 ]  # opened ahead, left to the registry's purge
+  [ "$(uploads_to e/app)" = 4 ]  # nothing uploaded again
+  [ "$(manifest_digest_of e/app:v2)" = "$(manifest_digest_of e/app:v1)" ]
+
+  # The first cache saw the blobs there: nothing early.
+  gets0=$(blob_gets) sessions0=$(sessions)
+  fc "$cache" copy -q --src-tls-verify=false --dest-tls-verify=false \
+    "docker://$OTHER_ADDR/e/app:v1" "docker://$REG_ADDR/e/app:v3"
+  [ "$(( $(blob_gets) - gets0 ))" = 1 ]
+  [ "$(( $(sessions) - sessions0 ))" = 0 ]
 }
