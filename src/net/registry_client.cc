@@ -472,19 +472,23 @@ std::unique_ptr<ResponseStream> RegistryClient::open_alongside_ping(const Call& 
     early.wait();
     throw;
   }
+  bool same_scheme, anonymous;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    same_scheme = scheme_ == scheme;
+    anonymous = challenges_.empty();
+  }
+  // Sent on the wrong scheme, it may never be answered (a TLS server
+  // waiting for a hello): it is cancelled, not awaited.
+  if (!same_scheme) early_cancel_ = true;
   std::unique_ptr<ResponseStream> stream;
   try {
     stream = early.get();
   } catch (const Error&) {
     return nullptr;  // the real call repeats it and reports what fails
   }
-  bool usable;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    usable = scheme_ == scheme && challenges_.empty();
-  }
-  if (usable) return stream;
-  read_error_body(*stream);
+  if (same_scheme && anonymous) return stream;
+  if (same_scheme) read_error_body(*stream);
   return nullptr;
 }
 
