@@ -765,37 +765,12 @@ class TlsFixture : public HttpClientTest {
  protected:
   void SetUp() override {
     HttpClientTest::SetUp();
-    char tmpl[] = "/tmp/ferry-http-tls-XXXXXX";
-    if (!::mkdtemp(tmpl)) GTEST_SKIP() << "mkdtemp failed";
-    dir_ = tmpl;
-    std::ofstream(dir_ + "/ext") << "subjectAltName=IP:127.0.0.1\n";
-    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    const std::string cmd =
-        "cd " + dir_ + " && openssl req -x509" + ec + " -keyout ca.key -out ca.crt -days 2 -subj /CN=ferry-test-ca" +
-        " && openssl req" + ec + " -keyout srv.key -out srv.csr -subj /CN=127.0.0.1" +
-        " && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext" +
-        " && openssl req" + ec + " -keyout client.key -out client.csr -subj /CN=client" +
-        " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.cert -days 2" +
-        " && openssl req -x509" + ec + " -keyout other.key -out other.crt -days 2 -subj /CN=other-ca";
-    if (std::system(("(" + cmd + ") >/dev/null 2>&1").c_str()) != 0) GTEST_SKIP() << "openssl CLI unavailable";
+    if (!certs_.make()) GTEST_SKIP() << "openssl CLI unavailable";
+    dir_ = certs_.dir();
   }
-  void TearDown() override {
-    if (ctx_) SSL_CTX_free(ctx_);
-    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
-    HttpClientTest::TearDown();
-  }
-  SSL_CTX* server_ctx(bool require_client_cert) {
-    ctx_ = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate_file(ctx_, (dir_ + "/srv.crt").c_str(), SSL_FILETYPE_PEM);
-    SSL_CTX_use_PrivateKey_file(ctx_, (dir_ + "/srv.key").c_str(), SSL_FILETYPE_PEM);
-    if (require_client_cert) {
-      SSL_CTX_load_verify_locations(ctx_, (dir_ + "/ca.crt").c_str(), nullptr);
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-    }
-    return ctx_;
-  }
+  SSL_CTX* server_ctx(bool require_client_cert) { return certs_.server_ctx(require_client_cert); }
+  test_server::TestCerts certs_;
   std::string dir_;
-  SSL_CTX* ctx_ = nullptr;
 };
 
 TEST_F(TlsFixture, ExtraCaFilesAndVerification) {

@@ -273,11 +273,11 @@ std::string RegistryClient::url_for(const std::string& target) {
   return resolve_url(base + "/v2/", target);
 }
 
-RegistryClient::Ping RegistryClient::ping_scheme(const std::string& scheme) {
+RegistryClient::Ping RegistryClient::ping_scheme(const std::string& scheme, const std::atomic<bool>* cancel) {
   Request req;
   req.url = scheme + "://" + cfg_.api_host + "/v2/";
   req.tls = cfg_.tls;
-  req.cancel = &closing_;
+  req.cancel = cancel ? cancel : &closing_;
   std::chrono::milliseconds delay = kInitialDelay;
   for (int attempt = 1;; ++attempt) {
     std::string body;
@@ -324,9 +324,13 @@ void RegistryClient::ensure_pinged() {
     // Both schemes are tried at once rather than http after https failed:
     // a plain-HTTP registry then costs one round trip, not three; https
     // still wins whenever it answers.
-    auto plain = std::async(std::launch::async, [this] { return ping_scheme("http"); });
+    auto plain = std::async(std::launch::async, [this] { return ping_scheme("http", &plain_probe_cancel_); });
     try {
       p = ping_scheme("https");
+      // https answered, so the plain probe's answer is moot; a TLS-only
+      // server (an SNI router, say) may never give one, and waiting for
+      // it cost up to the 60 s stall timeout. It is cancelled instead.
+      plain_probe_cancel_ = true;
       plain.wait();
     } catch (const Error&) {
       try {
@@ -356,6 +360,7 @@ void RegistryClient::warm_up() {
 RegistryClient::~RegistryClient() {
   closing_ = true;
   early_cancel_ = true;
+  plain_probe_cancel_ = true;
   if (warm_.joinable()) warm_.join();
 }
 

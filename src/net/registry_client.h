@@ -115,6 +115,7 @@ class RegistryClient {
   void cancel_pending() {
     closing_ = true;
     early_cancel_ = true;
+    plain_probe_cancel_ = true;
   }
 
   struct Call {
@@ -158,7 +159,8 @@ class RegistryClient {
     std::vector<Challenge> challenges;
   };
   void ensure_pinged();
-  Ping ping_scheme(const std::string& scheme);
+  // cancel: the flag that ends it early (closing_ when null).
+  Ping ping_scheme(const std::string& scheme, const std::atomic<bool>* cancel = nullptr);
   std::unique_ptr<ResponseStream> open_alongside_ping(const Call& call);
   Request bare_request(const Call& call, std::string url);
   Request build_request(const Call& call, const std::optional<AuthScope>& extra);
@@ -184,6 +186,8 @@ class RegistryClient {
   // early_cancel_ ends it at once when the ping fails.
   std::atomic<bool> sent_early_{false};
   std::atomic<bool> early_cancel_{false};
+  // Ends the plain-HTTP half of the ping race once https has answered.
+  std::atomic<bool> plain_probe_cancel_{false};
   std::thread warm_;
 };
 

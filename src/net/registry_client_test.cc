@@ -2,10 +2,14 @@
 // alongside the ping, and when its answer may be kept.
 #include "net/registry_client.h"
 
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -18,6 +22,7 @@ namespace {
 using test_server::Conn;
 using test_server::response;
 using test_server::SrvRequest;
+using test_server::TestCerts;
 using test_server::TestServer;
 
 using std::chrono::milliseconds;
@@ -166,6 +171,84 @@ TEST(RegistryClientEarlyCall, PingFailureIsReported) {
               0u)
         << e.what();
   }
+}
+
+
+// An HTTPS registry whose port never answers plain HTTP (an SNI router
+// waits for a TLS hello that never comes), reached with verification off:
+// the plain-HTTP ping and the early call both go unanswered. Once https
+// answers, both are cancelled rather than awaited (they used to hold the
+// ping for the 60 s stall timeout), and the manifest comes over https.
+TEST(RegistryClientEarlyCall, UnansweredPlainHttpIsCancelledOnceHttpsAnswers) {
+  TestCerts certs;
+  if (!certs.make()) GTEST_SKIP() << "openssl CLI unavailable";
+  SSL_CTX* ctx = certs.server_ctx(false);
+  std::atomic<int> plain_held{0}, plain_dropped{0};
+  std::atomic<bool> manifest_over_tls{false};
+  TestServer srv(
+      [&](const SrvRequest&, Conn& c) {
+        char first = 0;
+        if (::recv(c.fd(), &first, 1, MSG_PEEK) != 1) return;
+        if (first != 0x16) {  // plain HTTP: hold it, unanswered, until the client gives up
+          plain_held++;
+          char b[4096];
+          while (!c.stopping()) {
+            const ssize_t n = ::recv(c.fd(), b, sizeof b, MSG_DONTWAIT);
+            if (n == 0) {
+              plain_dropped++;
+              return;
+            }
+            if (n < 0) c.wait_peer(50);
+          }
+          return;
+        }
+        SSL* ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, c.fd());
+        if (SSL_accept(ssl) == 1) {
+          std::string buf;
+          char tmp[4096];
+          for (;;) {
+            const size_t end = buf.find("\r\n\r\n");
+            if (end == std::string::npos) {
+              const int n = SSL_read(ssl, tmp, sizeof tmp);
+              if (n <= 0) break;
+              buf.append(tmp, static_cast<size_t>(n));
+              continue;
+            }
+            const std::string head = buf.substr(0, end);
+            buf.erase(0, end + 4);
+            const bool manifest = head.find(" /v2/r/manifests/latest ") != std::string::npos;
+            manifest_over_tls = manifest_over_tls || manifest;
+            const std::string out = response(200, {}, manifest ? "M" : "{}");
+            SSL_write(ssl, out.data(), static_cast<int>(out.size()));
+          }
+        }
+        SSL_free(ssl);
+      },
+      nullptr, /*raw=*/true);
+  HttpClientOptions opts;
+  opts.low_speed_time = std::chrono::seconds(0);  // no stall timeout: only a cancellation ends them
+  HttpClient http(opts);
+  RegistryClient client(http, plain_config(srv.port()));
+  std::string body;
+  Response r;
+  auto fetched = std::async(std::launch::async, [&] { r = client.fetch(manifest_call(), &body, kMaxManifestBodySize); });
+  // A guard against a hang, not a speed limit: the fetch takes well under
+  // a second; awaiting the unanswered requests would take forever.
+  if (fetched.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    client.cancel_pending();
+    fetched.wait();
+    FAIL() << "the unanswered plain-HTTP requests were awaited instead of cancelled";
+  }
+  fetched.get();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(body, "M");
+  EXPECT_TRUE(manifest_over_tls);
+  EXPECT_EQ(plain_held.load(), 2);  // the plain ping and the early call
+  // Both were given up by the client, not left open (they would be closed
+  // only by the stall timeout, a minute later).
+  while (plain_dropped.load() < 2) std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_EQ(client.base_url(), "https://127.0.0.1:" + std::to_string(srv.port()));
 }
 
 }  // namespace

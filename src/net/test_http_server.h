@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -262,6 +263,58 @@ class TestServer {
   std::vector<std::thread> workers_;
   std::vector<int> fds_;
   std::vector<SrvRequest> requests_;
+};
+
+// A throwaway CA, a server certificate for IP 127.0.0.1 and a client
+// certificate, made with the openssl CLI in a temporary directory that goes
+// with the object: ca.crt, srv.crt/.key, client.cert/.key, and other.crt
+// (an unrelated CA).
+class TestCerts {
+ public:
+  TestCerts() = default;
+  TestCerts(const TestCerts&) = delete;
+  TestCerts& operator=(const TestCerts&) = delete;
+  ~TestCerts() {
+    for (SSL_CTX* c : ctxs_) SSL_CTX_free(c);
+    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
+  }
+
+  // False when they could not be made (no openssl CLI).
+  bool make() {
+    char tmpl[] = "/tmp/ferry-http-tls-XXXXXX";
+    if (!::mkdtemp(tmpl)) return false;
+    dir_ = tmpl;
+    std::ofstream(dir_ + "/ext") << "subjectAltName=IP:127.0.0.1\n";
+    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    const std::string cmd =
+        "cd " + dir_ + " && openssl req -x509" + ec + " -keyout ca.key -out ca.crt -days 2 -subj /CN=ferry-test-ca" +
+        " && openssl req" + ec + " -keyout srv.key -out srv.csr -subj /CN=127.0.0.1" +
+        " && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext" +
+        " && openssl req" + ec + " -keyout client.key -out client.csr -subj /CN=client" +
+        " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.cert -days 2" +
+        " && openssl req -x509" + ec + " -keyout other.key -out other.crt -days 2 -subj /CN=other-ca";
+    return std::system(("(" + cmd + ") >/dev/null 2>&1").c_str()) == 0;
+  }
+
+  const std::string& dir() const { return dir_; }
+
+  // The server's TLS context (owned here), optionally demanding a client
+  // certificate signed by the CA.
+  SSL_CTX* server_ctx(bool require_client_cert) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    ctxs_.push_back(ctx);
+    SSL_CTX_use_certificate_file(ctx, (dir_ + "/srv.crt").c_str(), SSL_FILETYPE_PEM);
+    SSL_CTX_use_PrivateKey_file(ctx, (dir_ + "/srv.key").c_str(), SSL_FILETYPE_PEM);
+    if (require_client_cert) {
+      SSL_CTX_load_verify_locations(ctx, (dir_ + "/ca.crt").c_str(), nullptr);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
+    return ctx;
+  }
+
+ private:
+  std::string dir_;
+  std::vector<SSL_CTX*> ctxs_;
 };
 
 }  // namespace ferry::net::test_server
