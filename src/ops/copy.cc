@@ -5,10 +5,10 @@
 #include <exception>
 #include <functional>
 #include <future>
-#include <tuple>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -65,10 +65,6 @@ std::optional<BlobPlace> blob_place(const ImageReference& ref) {
   if (!d || d->domain.empty()) return std::nullopt;
   return BlobPlace{"docker", d->domain, d->path};
 }
-
-// The place in the layer pool's order (biggest first) of the task this
-// thread is copying: compressor slots go to the lowest waiting.
-thread_local size_t tl_task_rank = 0;
 
 // The compression a layer media type declares; nullopt when it does not
 // say (or the layer is encrypted, whose bytes must not be touched).
@@ -485,7 +481,8 @@ class Copier {
     std::string error_context;
     std::mutex err_mu;
     // One task: a layer for its users, or a job's config.
-    auto run_task = [&](const LayerTask& t) {
+    // rank: the task's place in the pool's order (biggest first).
+    auto run_task = [&](const LayerTask& t, size_t rank) {
       if (t.config_of) {
         try {
           store_config_early(*t.config_of);
@@ -499,7 +496,7 @@ class Copier {
       try {
         const auto& [first_job, first_i] = t.users.front();
         auto diff_id = [&, job = first_job, i = first_i] { return claimed_diff_id(*job, i); };
-        d = copy_layer(*t.layer, diff_id, t.can_modify, outcome, t.want_diff_id);
+        d = copy_layer(*t.layer, diff_id, t.can_modify, outcome, t.want_diff_id, rank);
       } catch (const Error& e) {
         rethrow_with_context("copying blob " + t.layer->digest, e);
       }
@@ -519,9 +516,8 @@ class Copier {
         const size_t k = next++;
         if (k >= order.size()) return;
         const LayerTask& t = tasks[order[k]];
-        tl_task_rank = k;
         try {
-          run_task(t);
+          run_task(t, k);
         } catch (...) {
           std::lock_guard<std::mutex> lock(err_mu);
           if (!first_error) {
@@ -693,21 +689,24 @@ class Copier {
 
   // want_diff_id (a schema 1 conversion): outcome.diff_id is the layer's
   // DiffID, from the cache when it knows it, else computed from the bytes.
+  // rank: the layer's place in the pool's order, for compressor slots.
   Descriptor copy_layer(const Descriptor& layer, const std::function<std::string()>& diff_id, bool can_modify,
-                        LayerOutcome& outcome, bool want_diff_id) {
+                        LayerOutcome& outcome, bool want_diff_id, size_t rank) {
     std::string* uncompressed_out = want_diff_id ? &outcome.diff_id : nullptr;
     // What the layer will probably become, judged before reading it from
     // what an earlier copy saw (or its media type).
     std::optional<Compression> known = cache_.compression(layer.digest);
     if (!known) known = media_type_compression(layer.media_type);
     if (known) known = chunked_if_annotated(*known, layer);
-    const bool converting = known && planned_compression(*known, can_modify) != *known;
+    // What it becomes (meaningful only when known).
+    const Compression planned = known ? planned_compression(*known, can_modify) : Compression::None;
+    const bool converting = known && planned != *known;
 
     // A blob whose DiffID nobody has computed yet must be read, even if the
     // destination has it (as containers/image does).
     const bool must_read = uncompressed_out && (*uncompressed_out = cache_.uncompressed_digest(layer.digest)).empty();
+    // Valid while an early GET (and its upload session) is in flight.
     std::future<std::pair<std::unique_ptr<Reader>, int64_t>> early;
-    bool upload_prepared = false;
     if (!must_read && !converting && early_get_wanted(layer)) {
       early = std::async(std::launch::async, [this, &layer] {
         int64_t size = -1;
@@ -717,7 +716,6 @@ class Copier {
       // The upload session too; if the HEAD finds the blob, the next
       // upload of this copy takes it over.
       dst_.prepare_put_blob();
-      upload_prepared = true;
     }
     if (!must_read) {
       if (auto reused = try_reuse_layer(layer, diff_id, can_modify, known, converting)) {
@@ -727,19 +725,18 @@ class Copier {
           } catch (const std::exception&) {
           }
         }
-        if (reused->digest != layer.digest) note_conversion(outcome, *known, planned_compression(*known, can_modify));
+        if (reused->digest != layer.digest) note_conversion(outcome, *known, planned);
         return *reused;
       }
     }
 
     // It must be copied: a layer to compress waits for a compressor slot
     // first (compress_slots_), before it opens anything.
-    RankedSlots::Hold slot(compress_slots_, tl_task_rank,
-                           converting && planned_compression(*known, can_modify) != Compression::None);
+    RankedSlots::Hold slot(compress_slots_, rank, converting && planned != Compression::None);
 
     // The destination may open its upload now, while the source answers.
     // Not when a precomputed digest may still show the upload unneeded.
-    if (!upload_prepared && !(precompute_ && converting)) dst_.prepare_put_blob();
+    if (!early.valid() && !(precompute_ && converting)) dst_.prepare_put_blob();
     int64_t size = -1;
     std::unique_ptr<Reader> raw;
     if (early.valid()) {
