@@ -358,9 +358,7 @@ void RegistryClient::warm_up() {
 }
 
 RegistryClient::~RegistryClient() {
-  closing_ = true;
-  early_cancel_ = true;
-  plain_probe_cancel_ = true;
+  cancel_pending();
   if (warm_.joinable()) warm_.join();
 }
 
