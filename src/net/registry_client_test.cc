@@ -49,27 +49,37 @@ int count(const std::vector<SrvRequest>& reqs, const std::string& method, const 
   return n;
 }
 
+// An anonymous registry that answers its ping after `delay` and the
+// manifest ("M") at once, noting whether a manifest request came in before
+// the ping was answered.
+struct SlowPingRegistry {
+  explicit SlowPingRegistry(milliseconds delay)
+      : srv([this, delay](const SrvRequest& req, Conn& c) {
+          if (req.target == "/v2/") {
+            std::this_thread::sleep_for(delay);
+            ping_answered = true;
+            c.send(response(200, {{"Content-Type", "application/json"}}, "{}"));
+          } else {
+            if (!ping_answered) manifest_before_ping = true;
+            c.send(response(200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, "M"));
+          }
+        }) {}
+  std::atomic<bool> ping_answered{false}, manifest_before_ping{false};  // before srv: its thread uses them
+  TestServer srv;
+};
+
 // An anonymous registry answering its ping slowly: the manifest request is
 // in before the ping's answer, is sent once, and its answer is the result.
 TEST(RegistryClientEarlyCall, ManifestGoesOutAlongsidePing) {
-  std::atomic<bool> ping_answered{false}, manifest_before_ping{false};
-  TestServer srv([&](const SrvRequest& req, Conn& c) {
-    if (req.target == "/v2/") {
-      std::this_thread::sleep_for(milliseconds(300));
-      ping_answered = true;
-      c.send(response(200, {{"Content-Type", "application/json"}}, "{}"));
-    } else {
-      manifest_before_ping = !ping_answered;
-      c.send(response(200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, "M"));
-    }
-  });
+  SlowPingRegistry reg(milliseconds(300));
+  TestServer& srv = reg.srv;
   HttpClient http;
   RegistryClient client(http, plain_config(srv.port()));
   std::string body;
   const Response r = client.fetch(manifest_call(), &body, kMaxManifestBodySize);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(body, "M");
-  EXPECT_TRUE(manifest_before_ping);
+  EXPECT_TRUE(reg.manifest_before_ping);
   const auto reqs = srv.requests();
   EXPECT_EQ(count(reqs, "GET", "/v2/r/manifests/latest"), 1);
   EXPECT_EQ(count(reqs, "GET", "/v2/"), 1);
@@ -129,27 +139,17 @@ TEST(RegistryClientEarlyCall, DroppedWhenThePingAsksForAToken) {
 // With credentials configured the registry most likely wants them: no call
 // before the ping.
 TEST(RegistryClientEarlyCall, NotWithCredentials) {
-  std::atomic<bool> ping_answered{false}, manifest_before_ping{false};
-  TestServer srv([&](const SrvRequest& req, Conn& c) {
-    if (req.target == "/v2/") {
-      std::this_thread::sleep_for(milliseconds(100));
-      ping_answered = true;
-      c.send(response(200, {}, "{}"));
-    } else {
-      manifest_before_ping = manifest_before_ping || !ping_answered;
-      c.send(response(200, {}, "M"));
-    }
-  });
+  SlowPingRegistry reg(milliseconds(100));
   HttpClient http;
-  RegistryClientConfig cfg = plain_config(srv.port());
+  RegistryClientConfig cfg = plain_config(reg.srv.port());
   cfg.credentials = Credentials{};
   cfg.credentials->username = "u";
   cfg.credentials->password = "p";
   RegistryClient client(http, cfg);
   std::string body;
   EXPECT_EQ(client.fetch(manifest_call(), &body, kMaxManifestBodySize).status, 200);
-  EXPECT_FALSE(manifest_before_ping);
-  EXPECT_EQ(count(srv.requests(), "GET", "/v2/r/manifests/latest"), 1);
+  EXPECT_FALSE(reg.manifest_before_ping);
+  EXPECT_EQ(count(reg.srv.requests(), "GET", "/v2/r/manifests/latest"), 1);
 }
 
 // A failing ping is what the user is told about, whatever the early call got.
