@@ -60,7 +60,12 @@ class DockerDestination : public ImageDestination {
   void put_manifest(const std::string& bytes, const std::string& mime_type,
                     const std::string& instance_digest = "") override;
   void put_signatures(const std::vector<Signature>& sigs, const std::string& instance_digest = "") override;
-  // Nothing left to do: the manifest PUT was the commit.
+  // Nothing left to do: the manifest PUT was the commit. A session opened
+  // ahead that no blob needed is deliberately not DELETEd: Distribution 2.8
+  // re-creates the session's hash state after the cancel removed the rest
+  // ("error closing blobwriter"), and its upload purge never removes a
+  // session without its startedat file; left alone, the whole session is
+  // purged after a week.
   void commit() override {}
 
  private:
