@@ -639,9 +639,10 @@ class Copier {
 
   // The layer as the destination already has it (HEAD, mount), or as an
   // earlier conversion left it there; nullopt: it must be copied.
+  // `planned` is what the layer becomes (meaningful when `known`).
   std::optional<Descriptor> try_reuse_layer(const Descriptor& layer, const std::function<std::string()>& diff_id,
-                                            bool can_modify,
-                                            std::optional<Compression> known, bool converting) {
+                                            std::optional<Compression> known, Compression planned,
+                                            bool converting) {
     // Forced format: the original only if it already is in that form
     // (which needs knowing its form: the bytes will tell otherwise).
     const bool original_acceptable = !opts_.force_compress_format || (known && !converting);
@@ -659,7 +660,7 @@ class Copier {
       return d;
     }
     if (converting) {
-      if (auto v = reuse_variant(layer, diff_id, planned_compression(*known, can_modify))) {
+      if (auto v = reuse_variant(layer, diff_id, planned)) {
         report_.blob_skipped("blob", layer.digest);
         record_destination_location(v->digest);
         return v;
@@ -718,7 +719,7 @@ class Copier {
       dst_.prepare_put_blob();
     }
     if (!must_read) {
-      if (auto reused = try_reuse_layer(layer, diff_id, can_modify, known, converting)) {
+      if (auto reused = try_reuse_layer(layer, diff_id, known, planned, converting)) {
         if (early.valid()) {
           try {
             early.get();  // dropped unread: its connection closes
