@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 
 using namespace ferry;
@@ -19,13 +20,17 @@ using namespace ferry::cli;
 
 namespace {
 
-// --command-timeout: skopeo cancels the whole command's context. ferry's
-// commits are atomic renames, so stopping the process at the deadline can
-// leave temporary files but never a half-written image under its name.
+// --command-timeout: skopeo cancels the whole command's context. At the
+// deadline the command is asked to stop in order (util/interrupt.h), so an
+// uncommitted destination removes its staging files as it unwinds; one that
+// has not ended after a grace period is ended outright (commits are atomic
+// renames: that can leave temporary files, never a half-written image).
 void start_deadline(Duration timeout) {
   if (timeout.count() <= 0) return;
   std::thread([timeout] {
     std::this_thread::sleep_for(timeout);
+    interrupt::request_deadline();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
     logging::log(logging::Level::Fatal, "context deadline exceeded");
     std::fflush(stdout);
     _exit(1);
@@ -121,19 +126,34 @@ void limit_malloc_arenas() {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 }
 
+// A command stopped by a signal ends by that signal, silently, as skopeo
+// (Go's default action) does; one stopped by its deadline says so.
+int stopped(int rc) {
+  std::fflush(stdout);
+  if (interrupt::signal_number() > 0) interrupt::die_by_signal();
+  if (interrupt::deadline_passed()) {
+    logging::log(logging::Level::Fatal, "context deadline exceeded");
+    return 1;
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   limit_malloc_arenas();
+  interrupt::catch_signals();
   try {
     int rc = run(argc, argv);
     std::fflush(stdout);
-    return rc;
+    return interrupt::signal_number() > 0 ? stopped(rc) : rc;
   } catch (const Error& e) {
+    if (interrupt::requested()) return stopped(1);
     std::fflush(stdout);
     logging::log(logging::Level::Fatal, e.what());
     return e.exit_code();
   } catch (const std::exception& e) {
+    if (interrupt::requested()) return stopped(1);
     std::fflush(stdout);
     logging::log(logging::Level::Fatal, std::string("internal error: ") + e.what());
     return 1;

@@ -19,6 +19,7 @@
 #include "net/net_error.h"
 #include "net/trust_store.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 
 namespace ferry::net {
 
@@ -502,7 +503,7 @@ class CurlStream final : public ResponseStream {
   // One round of work: let curl move data, collect completion, and wait for
   // the sockets if nothing came of it.
   void step() {
-    if (cancel_ && cancel_->load()) {
+    if ((cancel_ && cancel_->load()) || interrupt::requested()) {
       done_ = true;
       result_ = CURLE_ABORTED_BY_CALLBACK;
       std::snprintf(errbuf_, sizeof errbuf_, "request cancelled");
@@ -525,8 +526,9 @@ class CurlStream final : public ResponseStream {
     }
     if (done_ || buffered() > 0 || (final_headers_ && !headers_fixed_)) return;
     // A cancellable request looks at its flag often; others sleep until
-    // their sockets wake them.
-    curl_multi_poll(h_.multi, nullptr, 0, cancel_ ? 50 : 1000, nullptr);
+    // their sockets wake them, or a quarter second, so a stop
+    // (util/interrupt.h) is noticed on a stalled connection too.
+    curl_multi_poll(h_.multi, nullptr, 0, cancel_ ? 50 : 250, nullptr);
   }
 
   // Throws the error for a failed transfer. Before the response headers the
@@ -534,6 +536,7 @@ class CurlStream final : public ResponseStream {
   // afterwards it is the bare cause, as reading a Go response body reports.
   [[noreturn]] void fail(bool before_headers) {
     if (read_error_) std::rethrow_exception(read_error_);
+    interrupt::check();
     long os_errno = 0;
     curl_easy_getinfo(h_.easy, CURLINFO_OS_ERRNO, &os_errno);
     char* eff = nullptr;

@@ -27,6 +27,7 @@
 #include "net/net_error.h"
 #include "net/test_http_server.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 
 namespace ferry::net {
 namespace {
@@ -713,6 +714,34 @@ TEST_F(HttpClientTest, CancelledRequestGivesUp) {
     EXPECT_NE(std::string(e.what()).find("request cancelled"), std::string::npos) << e.what();
   }
   canceller.join();
+}
+
+TEST_F(HttpClientTest, AStopEndsAStalledRequest) {
+  // The server sends half a body and then nothing; a stop (Ctrl-C) must end
+  // the read with Interrupted, not wait for the server or a timeout.
+  TestServer srv([](const SrvRequest&, Conn& c) {
+    c.send("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + std::string(500, 'x'));
+    c.wait_peer(20000);
+    c.close_after = true;
+  });
+  interrupt::reset_for_test();
+  HttpClient client;
+  auto s = client.open(Req{.url = srv.url("/v2/blob")});
+  uint8_t buf[4096];
+  size_t got = 0;
+  while (got < 500) got += s->read(buf, sizeof buf);
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    interrupt::request_deadline();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(s->read(buf, sizeof buf), interrupt::Interrupted);
+  // Hang guard only: without the stop the read waits out the server's 20 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
+  stopper.join();
+  // New requests fail at once too.
+  EXPECT_THROW(client.open(Req{.url = srv.url("/v2/")}), interrupt::Interrupted);
+  interrupt::reset_for_test();
 }
 
 TEST_F(HttpClientTest, HugeResponseHeadersAreRefused) {

@@ -28,6 +28,7 @@
 #include "ops/progress.h"
 #include "ops/ranked_slots.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 
 namespace ferry {
@@ -91,6 +92,22 @@ std::vector<std::string> config_diff_ids(const std::string& config_bytes) {
   for (const auto& id : *ids) out.push_back(id.is_string() ? id.get<std::string>() : std::string());
   return out;
 }
+
+// A layer's bytes pass here between source and destination: a stop
+// (Ctrl-C, SIGTERM, the deadline) ends a copy between local files as
+// HttpClient ends a network one, so the destination unwinds and cleans up.
+class StopCheckingReader : public Reader {
+ public:
+  explicit StopCheckingReader(std::unique_ptr<Reader> in) : in_(std::move(in)) {}
+  size_t read(uint8_t* buf, size_t n) override {
+    interrupt::check();
+    return in_->read(buf, n);
+  }
+  std::string vouched_digest() const override { return in_->vouched_digest(); }
+
+ private:
+  std::unique_ptr<Reader> in_;
+};
 
 // Digests the bytes flowing through it: the uncompressed form, between a
 // decompressor and a compressor, when a schema 1 conversion needs DiffIDs.
@@ -745,6 +762,7 @@ class Copier {
     } else {
       raw = src_.get_blob(layer, &size);
     }
+    raw = std::make_unique<StopCheckingReader>(std::move(raw));
     auto verified = std::make_unique<DigestVerifyingReader>(std::move(raw), layer.digest,
                                                             layer.size >= 0 ? layer.size : size);
     DigestVerifyingReader* verifier = verified.get();

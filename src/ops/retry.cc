@@ -5,6 +5,7 @@
 
 #include "net/net_error.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 
 namespace ferry {
 
@@ -83,7 +84,7 @@ void run_with_retries(const RetryPolicy& policy, const std::function<void()>& op
       operation();
       return;
     } catch (const std::exception& e) {
-      if (attempt >= policy.max_retries || !is_retryable(e)) throw;
+      if (attempt >= policy.max_retries || interrupt::requested() || !is_retryable(e)) throw;
       std::chrono::nanoseconds delay = retry_delay(policy, attempt);
       auto text = [&](std::chrono::nanoseconds d) {
         return policy.format_duration ? policy.format_duration(d) : std::to_string(d.count()) + "ns";
@@ -101,7 +102,7 @@ void run_with_retries(const RetryPolicy& policy, const std::function<void()>& op
       if (policy.debug) policy.debug("Retry delay with added jitter: " + text(delay));
       if (delay.count() > 0) {
         if (policy.sleep) policy.sleep(delay);
-        else std::this_thread::sleep_for(delay);
+        else interrupt::sleep_for(delay);
       }
     }
   }

@@ -9,6 +9,7 @@
 #include "net/net_error.h"
 #include "net/registry_errors.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 
 namespace ferry {
 namespace {
@@ -145,6 +146,22 @@ TEST(RetryTest, NonRetryableErrorsFailAtOnce) {
     EXPECT_EQ(calls, 1) << "thrower " << i;
     EXPECT_TRUE(r.warnings.empty()) << "thrower " << i;
   }
+}
+
+TEST(RetryTest, AStopIsNeverRetried) {
+  // Ctrl-C while a retryable failure is in hand: no more attempts.
+  Recorder r;
+  int calls = 0;
+  interrupt::reset_for_test();
+  interrupt::request_deadline();
+  EXPECT_THROW(run_with_retries(r.policy(3), [&] {
+                 ++calls;
+                 throw net::NetworkError("read tcp 127.0.0.1:1: connection reset by peer", true);
+               }),
+               net::NetworkError);
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(r.sleeps.empty());
+  interrupt::reset_for_test();
 }
 
 TEST(RetryTest, Classification) {
