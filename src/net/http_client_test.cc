@@ -725,6 +725,9 @@ TEST_F(HttpClientTest, AStopEndsAStalledRequest) {
     c.close_after = true;
   });
   interrupt::reset_for_test();
+  struct ResetAfter {
+    ~ResetAfter() { interrupt::reset_for_test(); }
+  } reset_after;  // the flag is process-wide: later tests must not see it
   HttpClient client;
   auto s = client.open(Req{.url = srv.url("/v2/blob")});
   uint8_t buf[4096];
@@ -741,7 +744,6 @@ TEST_F(HttpClientTest, AStopEndsAStalledRequest) {
   stopper.join();
   // New requests fail at once too.
   EXPECT_THROW(client.open(Req{.url = srv.url("/v2/")}), interrupt::Interrupted);
-  interrupt::reset_for_test();
 }
 
 TEST_F(HttpClientTest, HugeResponseHeadersAreRefused) {

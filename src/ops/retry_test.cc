@@ -153,6 +153,9 @@ TEST(RetryTest, AStopIsNeverRetried) {
   Recorder r;
   int calls = 0;
   interrupt::reset_for_test();
+  struct ResetAfter {
+    ~ResetAfter() { interrupt::reset_for_test(); }
+  } reset_after;  // the flag is process-wide: later tests must not see it
   interrupt::request_deadline();
   EXPECT_THROW(run_with_retries(r.policy(3), [&] {
                  ++calls;
@@ -161,7 +164,6 @@ TEST(RetryTest, AStopIsNeverRetried) {
                net::NetworkError);
   EXPECT_EQ(calls, 1);
   EXPECT_TRUE(r.sleeps.empty());
-  interrupt::reset_for_test();
 }
 
 TEST(RetryTest, Classification) {
