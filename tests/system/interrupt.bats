@@ -119,7 +119,7 @@ only_entries() {  # DIR [NAME...]
   local d=$BATS_TEST_TMPDIR/out
   mkdir -p "$d"
   status=0
-  "$FERRY" --insecure-policy --command-timeout 2s copy -q --src-tls-verify=false --retry-times 3 \
+  "$FERRY" --insecure-policy --command-timeout 3s copy -q --src-tls-verify=false --retry-times 3 \
     "$SRC" "dir:$d/img" 2>"$BATS_TEST_TMPDIR/stderr" || status=$?
   [ "$status" = 1 ]
   [ -s "$STALLED" ]  # it was stopped mid-transfer
